@@ -1,0 +1,481 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#include <spdlog_sdnotify/notifier.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <limits>
+#include <string>
+
+namespace spdlog_sdnotify {
+namespace {
+
+constexpr char notify_socket_env[] = "NOTIFY_SOCKET";
+constexpr char watchdog_usec_env[] = "WATCHDOG_USEC";
+constexpr char watchdog_pid_env[] = "WATCHDOG_PID";
+
+class error_category_impl final : public std::error_category {
+public:
+    const char *name() const noexcept override { return "spdlog_sdnotify"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+            case errc::bad_address:
+                return "notify socket address is not /path, @abstract or vsock:CID:PORT";
+            case errc::address_too_long:
+                return "notify socket path is longer than sockaddr_un allows";
+            case errc::forked_child:
+                return "sending from a forked child is disabled";
+            case errc::message_too_large:
+                return "notify message exceeds 4096 bytes";
+            case errc::invalid_key:
+                return "invalid notify assignment key";
+            case errc::invalid_value:
+                return "raw notify value contains LF, CR or NUL";
+            case errc::empty_message:
+                return "empty notify message";
+            case errc::short_write:
+                return "notify datagram was sent short";
+            case errc::already_stopping:
+                return "STOPPING=1 was sent: only STATUS may follow";
+        }
+        return "unknown spdlog_sdnotify error";
+    }
+};
+
+constexpr std::uint64_t pack(pid_t pid, int fd) noexcept {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) << 32) |
+           static_cast<std::uint32_t>(fd);
+}
+constexpr pid_t packed_pid(std::uint64_t v) noexcept {
+    return static_cast<pid_t>(static_cast<std::uint32_t>(v >> 32));
+}
+constexpr int packed_fd(std::uint64_t v) noexcept {
+    return static_cast<int>(static_cast<std::uint32_t>(v & 0xFFFFFFFFU));
+}
+
+bool parse_u32(std::string_view s, std::uint32_t &out) noexcept {
+    if (s.empty() || s.size() > 10) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > std::numeric_limits<std::uint32_t>::max()) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+}
+
+std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+}  // namespace
+
+const std::error_category &error_category() noexcept {
+    static const error_category_impl category;
+    return category;
+}
+
+// ---------------------------------------------------------------------------- notify_address
+
+std::optional<notify_address> notify_address::parse(std::string_view text, std::error_code &ec) {
+    ec.clear();
+    notify_address a;
+    constexpr std::size_t sun_path_size = sizeof(sockaddr_un::sun_path);
+    if (text.find('\0') != std::string_view::npos) {
+        ec = errc::bad_address;
+        return std::nullopt;
+    }
+    if (!text.empty() && text.front() == '/') {
+        // A path needs its terminating NUL inside sun_path.
+        if (text.size() >= sun_path_size) {
+            ec = errc::address_too_long;
+            return std::nullopt;
+        }
+        a.family = kind::path;
+        a.name = std::string(text);
+        return a;
+    }
+    if (!text.empty() && text.front() == '@') {
+        if (text.size() == 1) {
+            ec = errc::bad_address;
+            return std::nullopt;
+        }
+        if (text.size() > sun_path_size) {  // the leading NUL takes the '@''s place
+            ec = errc::address_too_long;
+            return std::nullopt;
+        }
+        a.family = kind::abstract;
+        a.name = std::string(text.substr(1));
+        return a;
+    }
+    struct prefix {
+        std::string_view text;
+        vsock_type type;
+    };
+    constexpr prefix prefixes[] = {{"vsock:", vsock_type::any},
+                                   {"vsock-stream:", vsock_type::stream},
+                                   {"vsock-dgram:", vsock_type::dgram},
+                                   {"vsock-seqpacket:", vsock_type::seqpacket}};
+    for (const auto &p : prefixes) {
+        if (text.substr(0, p.text.size()) != p.text) continue;
+        const auto rest = text.substr(p.text.size());
+        const auto colon = rest.find(':');
+        // The CID is mandatory: libsystemd refuses VMADDR_CID_ANY for sd_notify.
+        if (colon == std::string_view::npos || !parse_u32(rest.substr(0, colon), a.cid) ||
+            !parse_u32(rest.substr(colon + 1), a.port) || a.cid == VMADDR_CID_ANY) {
+            ec = errc::bad_address;
+            return std::nullopt;
+        }
+        a.family = kind::vsock;
+        a.type = p.type;
+        return a;
+    }
+    ec = errc::bad_address;
+    return std::nullopt;
+}
+
+std::string notify_address::to_string() const {
+    switch (family) {
+        case kind::path:
+            return name;
+        case kind::abstract:
+            return "@" + name;
+        case kind::vsock:
+            break;
+    }
+    const char *scheme = type == vsock_type::stream      ? "vsock-stream:"
+                         : type == vsock_type::dgram     ? "vsock-dgram:"
+                         : type == vsock_type::seqpacket ? "vsock-seqpacket:"
+                                                         : "vsock:";
+    return scheme + std::to_string(cid) + ":" + std::to_string(port);
+}
+
+// ---------------------------------------------------------------------------- notify_result
+
+int notify_result::code() const noexcept {
+    switch (kind_) {
+        case kind::sent:
+            return 1;
+        case kind::no_manager:
+            return 0;
+        case kind::failed:
+            break;
+    }
+    if (error_.category() == std::system_category() || error_.category() == std::generic_category())
+        return -error_.value();
+    switch (static_cast<errc>(error_.value())) {
+        case errc::address_too_long:
+        case errc::message_too_large:
+            return -EMSGSIZE;
+        case errc::bad_address:
+            return -EPROTO;
+        case errc::forked_child:
+            return -EPERM;
+        case errc::short_write:
+            return -EIO;
+        case errc::already_stopping:
+            return -ESTALE;
+        default:
+            return -EINVAL;
+    }
+}
+
+// ---------------------------------------------------------------------------- notifier
+
+notifier::notifier(notifier_options options) : options_(options) {
+    const char *env = getenv(notify_socket_env);
+    const std::string address = env ? env : "";
+    if (options_.unset_environment) unsetenv(notify_socket_env);
+    init(address);
+}
+
+notifier::notifier(std::string_view address, notifier_options options) : options_(options) {
+    init(address);
+}
+
+notifier::~notifier() {
+    const int fd = packed_fd(socket_.load());
+    if (fd >= 0) ::close(fd);
+}
+
+void notifier::init(std::string_view address) {
+    creator_pid_ = ::getpid();
+    if (address.empty()) return;  // no service manager: every send is a quiet no-op
+    configured_ = true;
+    address_ = notify_address::parse(address, address_error_);
+    if (!address_) return;
+    if (address_->family == notify_address::kind::vsock) {
+        sockaddr_vm vm{};
+        vm.svm_family = AF_VSOCK;
+        vm.svm_cid = address_->cid;
+        vm.svm_port = address_->port;
+        memcpy(&sockaddr_, &vm, sizeof vm);
+        sockaddr_len_ = sizeof vm;
+        return;
+    }
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    const bool abstract = address_->family == notify_address::kind::abstract;
+    // An abstract name is exactly its bytes after a leading NUL: the length must not include
+    // padding, or the kernel looks up a different name.
+    memcpy(un.sun_path + (abstract ? 1 : 0), address_->name.data(), address_->name.size());
+    sockaddr_len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_->name.size() +
+                                           1);  // the NUL, leading (abstract) or trailing (path)
+    memcpy(&sockaddr_, &un, sizeof un);
+}
+
+int notifier::socket_for_send(pid_t self, std::error_code &ec) noexcept {
+    std::uint64_t current = socket_.load(std::memory_order_acquire);
+    if (packed_fd(current) >= 0 && packed_pid(current) == self) return packed_fd(current);
+    // None yet, or the one we have was inherited from the parent: a child gets its own.
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        ec = last_error();
+        return -1;
+    }
+    const std::uint64_t mine = pack(self, fd);
+    while (!socket_.compare_exchange_weak(current, mine, std::memory_order_acq_rel)) {
+        if (packed_fd(current) >= 0 && packed_pid(current) == self) {  // another thread won
+            ::close(fd);
+            return packed_fd(current);
+        }
+    }
+    // Only our copy of the parent's descriptor is closed here; the parent keeps its own.
+    if (packed_fd(current) >= 0) ::close(packed_fd(current));
+    return fd;
+}
+
+notify_result notifier::open() noexcept {
+    if (!configured_) return notify_result::no_manager();
+    if (address_error_) return notify_result::failed(address_error_);
+    if (address_->family == notify_address::kind::vsock) return notify_result::sent();
+    const pid_t self = ::getpid();
+    if (self != creator_pid_ && !options_.allow_forked_child)
+        return notify_result::failed(errc::forked_child);
+    std::error_code ec;
+    if (socket_for_send(self, ec) < 0) return notify_result::failed(ec);
+    return notify_result::sent();
+}
+
+notify_result notifier::send(const message &msg) noexcept {
+    if (!configured_) return notify_result::no_manager();
+    try {
+        std::string datagram;
+        datagram.reserve(max_datagram_size);
+        if (auto ec = msg.build(datagram)) return notify_result::failed(ec);
+        return send_raw(datagram);
+    } catch (const std::bad_alloc &) {
+        return notify_result::failed(std::make_error_code(std::errc::not_enough_memory));
+    }
+}
+
+notify_result notifier::send_raw(std::string_view datagram) noexcept {
+    if (!configured_) return notify_result::no_manager();
+    if (address_error_) return notify_result::failed(address_error_);
+    if (datagram.empty()) return notify_result::failed(errc::empty_message);
+    if (datagram.size() > max_datagram_size) return notify_result::failed(errc::message_too_large);
+    if (memchr(datagram.data(), 0, datagram.size()) != nullptr)
+        return notify_result::failed(errc::invalid_value);
+    const pid_t self = ::getpid();
+    if (self != creator_pid_ && !options_.allow_forked_child)
+        return notify_result::failed(errc::forked_child);
+    if (address_->family == notify_address::kind::vsock) return send_vsock(datagram);
+
+    std::error_code ec;
+    const int fd = socket_for_send(self, ec);
+    if (fd < 0) return notify_result::failed(ec);
+    ssize_t n;
+    // EINTR is not the receiver being slow, so trying again cannot block.
+    do {
+        n = ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+                     reinterpret_cast<const sockaddr *>(&sockaddr_), sockaddr_len_);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return notify_result::failed(last_error());
+    if (static_cast<std::size_t>(n) != datagram.size())
+        return notify_result::failed(errc::short_write);
+    return notify_result::sent();
+}
+
+int notifier::send_signal_safe(const char *data, std::size_t size) const noexcept {
+    if (!configured_) return 0;
+    if (address_error_) return -EINVAL;
+    const int saved_errno = errno;  // a signal handler must leave errno as it found it
+    const std::uint64_t current = socket_.load(std::memory_order_acquire);
+    const int fd = packed_fd(current);
+    int result = 1;
+    if (fd < 0 || packed_pid(current) != ::getpid()) {
+        result = -EBADF;
+    } else {
+        ssize_t n;
+        do {
+            n = ::sendto(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT,
+                         reinterpret_cast<const sockaddr *>(&sockaddr_), sockaddr_len_);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) result = -errno;
+    }
+    errno = saved_errno;
+    return result;
+}
+
+notify_result notifier::send_vsock(std::string_view datagram) noexcept {
+    using vt = notify_address::vsock_type;
+    const vt wanted = address_->type;
+    const int order[] = {SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+    std::error_code last;
+    for (const int type : order) {
+        if (wanted == vt::dgram && type != SOCK_DGRAM) continue;
+        if (wanted == vt::seqpacket && type != SOCK_SEQPACKET) continue;
+        if (wanted == vt::stream && type != SOCK_STREAM) continue;
+        const int fd = ::socket(AF_VSOCK, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            last = last_error();
+            // As libsystemd does: a transport without this socket type falls back to the next.
+            if (wanted == vt::any && (errno == ENODEV || errno == EPROTONOSUPPORT ||
+                                      errno == ESOCKTNOSUPPORT || errno == EOPNOTSUPP))
+                continue;
+            return notify_result::failed(last);
+        }
+        // The host trusts a privileged source port as coming from root, as libsystemd binds one.
+        if (::geteuid() == 0) {
+            for (unsigned port = 1023; port >= 512; --port) {
+                sockaddr_vm local{};
+                local.svm_family = AF_VSOCK;
+                local.svm_cid = VMADDR_CID_ANY;
+                local.svm_port = port;
+                if (::bind(fd, reinterpret_cast<const sockaddr *>(&local), sizeof local) == 0 ||
+                    errno != EADDRINUSE)
+                    break;
+            }
+        }
+        const auto *addr = reinterpret_cast<const sockaddr *>(&sockaddr_);
+        ssize_t n = -1;
+        if (type == SOCK_DGRAM) {
+            n = ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL | MSG_DONTWAIT, addr,
+                         sockaddr_len_);
+        } else {
+            int rc = ::connect(fd, addr, sockaddr_len_);
+            if (rc < 0 && errno == EINPROGRESS) {
+                pollfd p{fd, POLLOUT, 0};
+                rc = ::poll(&p, 1, static_cast<int>(options_.vsock_connect_timeout.count()));
+                int so_error = 0;
+                socklen_t len = sizeof so_error;
+                if (rc == 0) {
+                    errno = ETIMEDOUT;
+                    rc = -1;
+                } else if (rc > 0) {
+                    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+                    if (so_error != 0) {
+                        errno = so_error;
+                        rc = -1;
+                    } else {
+                        rc = 0;
+                    }
+                }
+            }
+            if (rc == 0) {
+                n = ::send(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n >= 0) ::shutdown(fd, SHUT_WR);
+            }
+        }
+        if (n < 0) last = last_error();
+        ::close(fd);
+        if (n < 0) {
+            if (wanted == vt::any && type == SOCK_DGRAM &&
+                (last.value() == ENODEV || last.value() == EOPNOTSUPP))
+                continue;
+            return notify_result::failed(last);
+        }
+        if (static_cast<std::size_t>(n) != datagram.size())
+            return notify_result::failed(errc::short_write);
+        return notify_result::sent();
+    }
+    return notify_result::failed(last ? last : std::make_error_code(std::errc::not_supported));
+}
+
+namespace {
+template <typename Build>
+notify_result send_built(notifier &n, Build &&build) noexcept {
+    if (!n.enabled()) return notify_result::no_manager();  // skip building outside systemd
+    try {
+        message m;
+        build(m);
+        return n.send(m);
+    } catch (const std::bad_alloc &) {
+        return notify_result::failed(std::make_error_code(std::errc::not_enough_memory));
+    }
+}
+}  // namespace
+
+notify_result notifier::ready(std::string_view status_text) noexcept {
+    return send_built(*this, [&](message &m) {
+        m.ready();
+        if (!status_text.empty()) m.status(status_text);
+    });
+}
+
+notify_result notifier::status(std::string_view text) noexcept {
+    return send_built(*this, [&](message &m) { m.status(text); });
+}
+
+notify_result notifier::stopping(std::string_view status_text) noexcept {
+    return send_built(*this, [&](message &m) {
+        m.stopping();
+        if (!status_text.empty()) m.status(status_text);
+    });
+}
+
+notify_result notifier::reloading(std::string_view status_text) noexcept {
+    return send_built(*this, [&](message &m) {
+        m.reloading();
+        if (!status_text.empty()) m.status(status_text);
+    });
+}
+
+notify_result notifier::watchdog() noexcept {
+    return send_built(*this, [](message &m) { m.watchdog(); });
+}
+
+notifier &default_notifier() {
+    // Never destroyed: a dispatcher thread or a signal handler may still use it during exit.
+    static notifier *instance = new notifier();
+    return *instance;
+}
+
+notify_result notify(const message &msg) noexcept { return default_notifier().send(msg); }
+
+std::optional<std::chrono::microseconds> watchdog_enabled(bool unset_environment) {
+    const char *usec_env = getenv(watchdog_usec_env);
+    const char *pid_env = getenv(watchdog_pid_env);
+    std::optional<std::chrono::microseconds> result;
+    if (usec_env != nullptr) {
+        char *end = nullptr;
+        errno = 0;
+        const unsigned long long usec = strtoull(usec_env, &end, 10);
+        const bool number = errno == 0 && end != usec_env && *end == '\0' && usec_env[0] != '-';
+        // 0 and "infinity" (UINT64_MAX) mean no watchdog, as in sd_watchdog_enabled().
+        const bool usable = number && usec > 0 && usec < std::numeric_limits<std::int64_t>::max();
+        bool ours = true;
+        if (pid_env != nullptr) {
+            std::uint32_t pid = 0;
+            ours = parse_u32(pid_env, pid) && static_cast<pid_t>(pid) == ::getpid();
+        }
+        if (usable && ours) result = std::chrono::microseconds(static_cast<std::int64_t>(usec));
+    }
+    if (unset_environment) {
+        unsetenv(watchdog_usec_env);
+        unsetenv(watchdog_pid_env);
+    }
+    return result;
+}
+
+bool booted() noexcept { return ::access("/run/systemd/system/", F_OK) == 0; }
+
+}  // namespace spdlog_sdnotify

@@ -1,0 +1,86 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+// A notify socket in the test process that parses what it gets as PID 1 does and keeps what
+// systemctl would show (StatusText, ActiveState).
+
+#include <spdlog_sdnotify/receiver.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace test {
+
+class fake_receiver {
+public:
+    enum class kind { path, abstract };
+
+    explicit fake_receiver(kind k = kind::path) {
+        static std::atomic<int> counter{0};
+        const int n = counter++;
+        if (k == kind::path) {
+            char tmpl[] = "/tmp/sdnotify-test-XXXXXX";
+            if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+            dir_ = tmpl;
+            address_ = dir_ + "/notify";
+        } else {
+            address_ = "@spdlog_sdnotify-test-" + std::to_string(getpid()) + "-" + std::to_string(n);
+        }
+        open();
+    }
+    ~fake_receiver() {
+        receiver_.reset();
+        if (!dir_.empty()) rmdir(dir_.c_str());
+    }
+
+    const std::string &address() const { return address_; }
+    /// Sets NOTIFY_SOCKET to this receiver (each test case runs in its own process).
+    void export_env() const { setenv("NOTIFY_SOCKET", address_.c_str(), 1); }
+
+    /// The next datagram as PID 1 parses it, applied to the model; nullopt on timeout.
+    std::optional<spdlog_sdnotify::parsed_notification> next(
+        std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
+        auto d = receiver_->receive(timeout);
+        if (!d) return std::nullopt;
+        raw.push_back(d->bytes);
+        senders.push_back(d->sender_pid);
+        auto parsed = spdlog_sdnotify::parse_notification(d->bytes, d->truncated);
+        model.apply(parsed);
+        return parsed;
+    }
+
+    /// Reads until nothing arrives for `quiet`; returns how many datagrams came.
+    std::size_t drain(std::chrono::milliseconds quiet = std::chrono::milliseconds(200)) {
+        std::size_t n = 0;
+        while (next(quiet)) ++n;
+        return n;
+    }
+
+    /// Closes the socket (and unlinks the path): the receiver "goes away".
+    void close() { receiver_.reset(); }
+    void open() {
+        std::error_code ec;
+        receiver_ = std::make_unique<spdlog_sdnotify::notify_receiver>(address_, ec);
+        if (ec) throw std::runtime_error("cannot bind " + address_ + ": " + ec.message());
+    }
+
+    spdlog_sdnotify::service_model model;
+    std::vector<std::string> raw;   // every datagram's bytes, in order
+    std::vector<pid_t> senders;     // the sender PID of each, from SCM_CREDENTIALS
+
+private:
+    std::string dir_;
+    std::string address_;
+    std::unique_ptr<spdlog_sdnotify::notify_receiver> receiver_;
+};
+
+}  // namespace test
