@@ -1,0 +1,148 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+
+// The program the system tests run as a Type=notify unit under a real systemd. Its arguments
+// are a script of notifications, in order:
+//   ready[:TEXT] status:TEXT stopping[:TEXT] reloading[:TEXT] watchdog watchdog-trigger
+//   errno:N extend:USEC status-fill:C:N raw:DATAGRAM sleep:MS on-hup forever
+// TEXT takes C escapes (\n \r \t \e \\ \0 \xHH) so that hostile bytes fit in ExecStart=.
+// on-hup: SIGHUP sends RELOADING=1, then READY=1 half a second later (a reload).
+// A send that does not come back "sent" exits 3: under the unit, every send must reach PID 1.
+#include <spdlog_sdnotify/notifier.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace {
+
+volatile sig_atomic_t hup_pending = 0;
+
+void on_hup(int) { hup_pending = 1; }
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string unescape(const std::string &in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '\\' || i + 1 == in.size()) {
+            out += in[i];
+            continue;
+        }
+        const char c = in[++i];
+        switch (c) {
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'e':
+                out += '\x1b';
+                break;
+            case '0':
+                out += '\0';
+                break;
+            case 'x':
+                if (i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 &&
+                    hex_digit(in[i + 2]) >= 0) {
+                    out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
+                    i += 2;
+                } else {
+                    out += "\\x";
+                }
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+void check(const char *what, const spdlog_sdnotify::notify_result &r) {
+    std::printf("probe: %s -> %s\n", what,
+                r.is_sent()         ? "sent"
+                : r.is_no_manager() ? "no manager"
+                                    : r.error().message().c_str());
+    std::fflush(stdout);
+    if (!r.is_sent()) std::exit(3);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    spdlog_sdnotify::notifier n;
+    bool handle_hup = false;
+    int reloads = 0;
+    auto serve_hup = [&] {
+        if (!hup_pending) return;
+        hup_pending = 0;
+        check("reloading", n.reloading("reloading configuration"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        check("ready after reload", n.ready("reloaded " + std::to_string(++reloads)));
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto colon = arg.find(':');
+        const std::string verb = arg.substr(0, colon);
+        const std::string text = colon == std::string::npos ? "" : unescape(arg.substr(colon + 1));
+        using spdlog_sdnotify::message;
+        if (verb == "ready") {
+            check("ready", n.ready(text));
+        } else if (verb == "status") {
+            check("status", n.status(text));
+        } else if (verb == "stopping") {
+            check("stopping", n.stopping(text));
+        } else if (verb == "reloading") {
+            check("reloading", n.reloading(text));
+        } else if (verb == "watchdog") {
+            check("watchdog", n.watchdog());
+        } else if (verb == "watchdog-trigger") {
+            check("watchdog-trigger", n.send(message{}.watchdog_trigger()));
+        } else if (verb == "errno") {
+            check("errno", n.send(message{}.errno_value(std::stoi(text))));
+        } else if (verb == "extend") {
+            check("extend",
+                  n.send(message{}.extend_timeout(std::chrono::microseconds(std::stoll(text)))));
+        } else if (verb == "raw") {
+            check("raw", n.send_raw(text));
+        } else if (verb == "status-fill") {
+            const auto sep = text.find(':');
+            check("status-fill", n.status(std::string(std::stoul(text.substr(sep + 1)), text[0])));
+        } else if (verb == "sleep") {
+            const auto until =
+                std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(text));
+            while (std::chrono::steady_clock::now() < until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                if (handle_hup) serve_hup();
+            }
+        } else if (verb == "on-hup") {
+            handle_hup = true;
+            struct sigaction sa {};
+            sa.sa_handler = on_hup;
+            sigaction(SIGHUP, &sa, nullptr);
+        } else if (verb == "forever") {
+            for (;;) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                if (handle_hup) serve_hup();
+            }
+        } else {
+            std::fprintf(stderr, "probe: unknown action %s\n", arg.c_str());
+            return 2;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 spdlog_sdnotify authors.
+# Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#
+# One system test: runs notify_probe ($PROBE) as a unit under a real systemd (harness.sh) and
+# checks what `systemctl show` and the journal say, as an operator would.
+#   run_case.sh list SUITE     the case names for a suite (read by CMake)
+#   run_case.sh setup          build the rootfs (cached) and boot the container
+#   run_case.sh teardown       power it off
+#   run_case.sh CASE           run one case
+# Exit 0 pass, 1 fail, 77 skipped (no root / no way to boot a container), with the reason printed.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+H=$here/harness.sh
+SUITE=${RSD_SUITE:-bookworm}
+export RSD_SUITE=$SUITE
+
+skip() {
+  if [[ ${SPDLOG_SDNOTIFY_REQUIRE_SYSTEM_TESTS:-0} == 1 ]]; then
+    echo "FAIL: system tests are required here but cannot run: $*"; exit 1
+  fi
+  echo "SKIPPED: $*"; exit 77
+}
+fail() { echo "FAIL: $*"; exit 1; }
+
+cases_common=(ready status_lf status_cr status_injected_stopping status_backslashes
+              status_invalid_utf8 status_noncharacter status_nul status_10k status_controls
+              status_empty_clears stopping reloading_by_notify reload_via_systemctl
+              watchdog_trigger errno pid1_refuses_raw_noncharacter)
+cases_trixie=(notify_reload)
+
+if [[ ${1:-} == list ]]; then
+  printf '%s\n' "${cases_common[@]}"
+  [[ ${2:-} == trixie ]] && printf '%s\n' "${cases_trixie[@]}"
+  exit 0
+fi
+
+[[ $(id -u) == 0 ]] || skip "needs root to boot systemd in systemd-nspawn (run the suite as root)"
+grep -qw overlay /proc/filesystems 2>/dev/null || modprobe overlay 2>/dev/null ||
+  skip "the kernel has no overlayfs, which the container's volatile root needs"
+
+case ${1:-} in
+  setup) "$H" setup && "$H" up; exit $? ;;
+  teardown) "$H" down; exit $? ;;
+esac
+
+CASE=${1:?usage: run_case.sh CASE}
+[[ -n ${PROBE:-} && -x $PROBE ]] || fail "PROBE (the notify_probe binary) is not set"
+OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
+
+# run HARNESS-OPTIONS -- PROBE-ARGS: the unit is named after the case; the container is kept up.
+run() {
+  local opts=()
+  while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
+  shift
+  "$H" run --keep -u "sdn-$CASE" -t 40 "${opts[@]}" "$PROBE" "$@" > "$OUT" 2>&1
+  local rc=$?
+  cat "$OUT"
+  return $rc
+}
+# The value of a property in the final `systemctl show` section.
+shown() { sed -n '/^=== systemctl show/,/^=== systemctl status/p' "$OUT" | sed -n "s/^$1=//p"; }
+journal() { sed -n '/^=== journal/,/^=== timings/p' "$OUT"; }
+expect() {  # NAME VALUE
+  local got; got=$(shown "$1")
+  [[ $got == "$2" ]] || fail "$1: expected '$2', got '$got'"
+}
+pid1_ignored_nothing() {
+  if journal | grep -Eq 'Ignoring|ignoring|not UTF-8 clean|Out of memory|exceeded maximum size'; then
+    fail "PID 1 dropped or refused a message: $(journal | grep -E 'Ignoring|ignoring|UTF-8|memory|maximum')"
+  fi
+}
+# A hostile STATUS: sent after READY, it must show sanitised and leave the unit running.
+hostile_status() {  # PROBE-TEXT EXPECTED-STATUS
+  run -w active -w "prop:StatusText=$2" -- ready:warming-up sleep:300 "status:$1" forever ||
+    fail "StatusText never became the expected sanitised text"
+  expect StatusText "$2"
+  expect ActiveState active
+  expect SubState running
+  pid1_ignored_nothing
+}
+
+fffd=$'\xef\xbf\xbd'
+case $CASE in
+  ready)
+    run -w active -w 'prop:StatusText=listening on :8080' -- 'ready:listening on :8080' forever ||
+      fail "the unit did not become active with the status"
+    expect ActiveState active
+    expect SubState running
+    expect StatusText 'listening on :8080'
+    pid1_ignored_nothing ;;
+  status_lf) hostile_status 'line1\nline2' 'line1 line2' ;;
+  status_cr) hostile_status 'line1\rline2\r\nline3' 'line1 line2  line3' ;;
+  status_injected_stopping) hostile_status 'progress 50%\nSTOPPING=1' 'progress 50% STOPPING=1' ;;
+  status_backslashes) hostile_status 'C:\\tmp\\x20end \\' 'C:\tmp\x20end \' ;;
+  status_invalid_utf8) hostile_status 'bad\xff\xfeend' "bad${fffd}${fffd}end" ;;
+  status_noncharacter) hostile_status 'non\xef\xbf\xbfchar' "non${fffd}${fffd}${fffd}char" ;;
+  status_nul) hostile_status 'ab\0cd' 'abcd' ;;
+  status_controls) hostile_status 'tab\there esc\e[31m bell\x07' $'tab\there esc [31m bell ' ;;
+  status_10k)
+    want="$(printf 'x%.0s' $(seq 4085))…"
+    run -w active -w "prop:StatusText=$want" -- ready:warming-up sleep:300 status-fill:x:10240 forever ||
+      fail "a 10 KB status did not show as 4085 x and a marker"
+    expect ActiveState active
+    pid1_ignored_nothing ;;
+  status_empty_clears)
+    run -w active -w 'prop:StatusText=something' -w 'prop:StatusText=' -- \
+      ready:something sleep:1000 status: forever || fail "an empty status did not clear"
+    expect StatusText ''
+    expect ActiveState active ;;
+  stopping)
+    run -w active -w prop:ActiveState=deactivating -w 'prop:StatusText=shutting down' -w inactive -- \
+      ready:up sleep:1500 'stopping:shutting down' sleep:2500 ||
+      fail "STOPPING=1 did not take the unit through deactivating to inactive"
+    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with success"
+    pid1_ignored_nothing ;;
+  reloading_by_notify)
+    run -w active -w prop:ActiveState=reloading -w prop:ActiveState=active -w 'prop:StatusText=reloaded' -- \
+      ready:up sleep:1000 reloading:reloading sleep:2000 ready:reloaded forever ||
+      fail "RELOADING=1 then READY=1 did not go reloading -> active"
+    expect ActiveState active
+    expect SubState running
+    pid1_ignored_nothing ;;
+  reload_via_systemctl)
+    run -p 'ExecReload=/bin/kill -HUP $MAINPID' \
+        -w active -w do:reload -w prop:ActiveState=reloading -w 'prop:StatusText=reloaded 1' \
+        -w prop:ActiveState=active -- on-hup ready:serving forever ||
+      fail "systemctl reload did not go reloading -> active"
+    expect ActiveState active
+    expect StatusText 'reloaded 1'
+    pid1_ignored_nothing ;;
+  notify_reload)
+    run -p Type=notify-reload \
+        -w active -w do:reload -w prop:ActiveState=reloading -w 'prop:StatusText=reloaded 1' \
+        -w prop:ActiveState=active -- on-hup ready:serving forever ||
+      fail "Type=notify-reload: systemctl reload did not go reloading -> active"
+    expect ActiveState active
+    expect Type notify-reload
+    journal | grep -q 'Reloaded' || fail "no 'Reloaded' line in the journal"
+    pid1_ignored_nothing ;;
+  watchdog_trigger)
+    run -w active -w failed -- ready:up sleep:500 watchdog-trigger forever ||
+      fail "WATCHDOG=trigger did not fail the unit"
+    expect Result watchdog
+    expect ActiveState failed ;;
+  errno)
+    run -w active -w prop:StatusErrno=5 -- ready:up 'status:disk error' errno:5 forever ||
+      fail "ERRNO=5 did not show as StatusErrno"
+    expect StatusText 'disk error'
+    expect ActiveState active ;;
+  pid1_refuses_raw_noncharacter)
+    # Why the sanitiser maps U+FFFF: sent raw, PID 1 refuses it and clears the status.
+    run -w active -w 'log:not UTF-8 clean' -- ready:before sleep:300 'raw:STATUS=x\xef\xbf\xbfy' forever ||
+      fail "PID 1 accepted a raw noncharacter (the sanitiser's rule would be unneeded)"
+    expect StatusText '' ;;
+  *) fail "unknown case $CASE" ;;
+esac
+echo "PASS: $CASE"
