@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 spdlog_sdnotify authors.
+# Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#
+# Installs what building and testing spdlog_sdnotify needs, from Debian 12 (or 13) packages.
+# The system tests also need debootstrap and systemd-container; harness.sh installs those.
+set -euo pipefail
+pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev
+      debootstrap systemd-container)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+# --no-install-recommends: systemd-container would otherwise pull libnss-mymachines, which edits
+# the host's nsswitch.conf.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,168 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+
+// sdnotify-watch: run a program the way a Type=notify unit runs it, without systemd.
+//
+//   sdnotify-watch [--watchdog-usec N] [--all] -- ./my_service args...
+//
+// It makes a notify socket, starts the program with NOTIFY_SOCKET (and WATCHDOG_USEC and
+// WATCHDOG_PID when asked), and prints what systemd would show, parsed exactly as PID 1 parses
+// it: the state (activating, active, reloading, deactivating), the Status line, and warnings for
+// messages PID 1 would drop or mangle. Signals it gets are passed on to the program, and it exits
+// with the program's status.
+#include <spdlog_sdnotify/receiver.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+volatile sig_atomic_t forward_signal = 0;
+void on_signal(int sig) { forward_signal = sig; }
+
+using clock_type = std::chrono::steady_clock;
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: sdnotify-watch [--watchdog-usec N] [--all] -- COMMAND [ARGS...]\n"
+                 "  --watchdog-usec N  give the program WATCHDOG_USEC=N and report missed pings\n"
+                 "  --all              accept messages from any process (NotifyAccess=all);\n"
+                 "                     by default only the program itself counts (main)\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    long long watchdog_usec = 0;
+    bool notify_all = false;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        } else if (arg == "--watchdog-usec" && i + 1 < argc) {
+            watchdog_usec = std::atoll(argv[++i]);
+        } else if (arg == "--all") {
+            notify_all = true;
+        } else if (arg == "-h" || arg == "--help") {
+            return usage();
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return usage();
+
+    char dir_template[] = "/tmp/sdnotify-watch-XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) {
+        std::perror("sdnotify-watch: mkdtemp");
+        return 1;
+    }
+    const std::string dir = dir_template;
+    std::error_code ec;
+    spdlog_sdnotify::notify_receiver receiver(dir + "/notify", ec);
+    if (ec) {
+        std::fprintf(stderr, "sdnotify-watch: cannot bind %s/notify: %s\n", dir.c_str(),
+                     ec.message().c_str());
+        return 1;
+    }
+
+    const auto start = clock_type::now();
+    const pid_t child = fork();
+    if (child < 0) {
+        std::perror("sdnotify-watch: fork");
+        return 1;
+    }
+    if (child == 0) {
+        setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);
+        if (watchdog_usec > 0) {
+            setenv("WATCHDOG_USEC", std::to_string(watchdog_usec).c_str(), 1);
+            setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+        }
+        execvp(argv[i], argv + i);
+        std::fprintf(stderr, "sdnotify-watch: cannot run %s: %s\n", argv[i], std::strerror(errno));
+        _exit(127);
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+
+    auto stamp = [&] { return std::chrono::duration<double>(clock_type::now() - start).count(); };
+    spdlog_sdnotify::service_model model;
+    std::size_t model_warnings_seen = 0;
+    auto last_ping = clock_type::now();
+    bool watchdog_late = false;
+    std::printf("[%8.3f] state=%s (started pid %d, NOTIFY_SOCKET=%s)\n", stamp(),
+                model.active_state(), static_cast<int>(child), receiver.address().c_str());
+    std::fflush(stdout);
+
+    int status = 0;
+    bool exited = false;
+    while (true) {
+        if (forward_signal != 0) {
+            kill(child, forward_signal);
+            forward_signal = 0;
+        }
+        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
+        auto d = receiver.receive(std::chrono::milliseconds(exited ? 0 : 50));
+        if (!d) {
+            if (exited) break;
+            if (watchdog_usec > 0 && model.current_state() != decltype(model)::state::activating &&
+                model.current_state() != decltype(model)::state::deactivating && !watchdog_late &&
+                clock_type::now() - last_ping > std::chrono::microseconds(watchdog_usec)) {
+                std::printf(
+                    "[%8.3f] warning: watchdog: no WATCHDOG=1 for %lld us; systemd "
+                    "would run the watchdog action now\n",
+                    stamp(), watchdog_usec);
+                watchdog_late = true;
+            }
+            std::fflush(stdout);
+            continue;
+        }
+        if (!notify_all && d->sender_pid != 0 && d->sender_pid != child) {
+            std::printf(
+                "[%8.3f] ignored: message from pid %d, but only the main pid %d may send "
+                "(NotifyAccess=main)\n",
+                stamp(), static_cast<int>(d->sender_pid), static_cast<int>(child));
+            continue;
+        }
+        const auto parsed = spdlog_sdnotify::parse_notification(d->bytes, d->truncated);
+        if (!parsed.accepted) {
+            std::printf("[%8.3f] DROPPED by PID 1: %s\n", stamp(), parsed.drop_reason.c_str());
+            continue;
+        }
+        for (const auto &w : parsed.warnings)
+            std::printf("[%8.3f] warning: %s\n", stamp(), w.c_str());
+        const std::uint64_t pings_before = model.watchdog_pings();
+        model.apply(parsed);
+        for (; model_warnings_seen < model.warnings().size(); ++model_warnings_seen)
+            std::printf("[%8.3f] warning: %s\n", stamp(),
+                        model.warnings()[model_warnings_seen].c_str());
+        if (model.watchdog_pings() != pings_before) {
+            last_ping = clock_type::now();
+            watchdog_late = false;
+        }
+        std::printf("[%8.3f] state=%s status=\"%s\"", stamp(), model.active_state(),
+                    model.status_text().c_str());
+        if (model.status_errno() != 0) std::printf(" errno=%d", model.status_errno());
+        if (model.watchdog_triggered()) std::printf(" watchdog=triggered");
+        std::printf("\n");
+        std::fflush(stdout);
+    }
+    unlink(receiver.address().c_str());
+    rmdir(dir.c_str());
+    if (WIFSIGNALED(status)) {
+        std::printf("[%8.3f] exited: killed by signal %d\n", stamp(), WTERMSIG(status));
+        return 128 + WTERMSIG(status);
+    }
+    std::printf("[%8.3f] exited: status %d\n", stamp(), WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
