@@ -128,7 +128,7 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
         if (text.substr(0, p.text.size()) != p.text) continue;
         const auto rest = text.substr(p.text.size());
         const auto colon = rest.find(':');
-        // The CID is mandatory: libsystemd refuses VMADDR_CID_ANY for sd_notify.
+        // The CID is mandatory: systemd's sd_notify() refuses VMADDR_CID_ANY for sd_notify.
         if (colon == std::string_view::npos || !parse_u32(rest.substr(0, colon), a.cid) ||
             !parse_u32(rest.substr(colon + 1), a.port) || a.cid == VMADDR_CID_ANY) {
             ec = errc::bad_address;
@@ -337,13 +337,13 @@ notify_result notifier::send_vsock(std::string_view datagram) noexcept {
         const int fd = ::socket(AF_VSOCK, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
             last = last_error();
-            // As libsystemd does: a transport without this socket type falls back to the next.
+            // As systemd's sd_notify() does: a transport without this socket type falls back to the next.
             if (wanted == vt::any && (errno == ENODEV || errno == EPROTONOSUPPORT ||
                                       errno == ESOCKTNOSUPPORT || errno == EOPNOTSUPP))
                 continue;
             return notify_result::failed(last);
         }
-        // The host trusts a privileged source port as coming from root, as libsystemd binds one.
+        // The host trusts a privileged source port as coming from root; sd_notify() binds one too.
         if (::geteuid() == 0) {
             for (unsigned port = 1023; port >= 512; --port) {
                 sockaddr_vm local{};
