@@ -46,6 +46,8 @@ public:
                 return "notify datagram was sent short";
             case errc::already_stopping:
                 return "STOPPING=1 was sent: only STATUS may follow";
+            case errc::callback_failed:
+                return "a user callback threw an exception";
         }
         return "unknown spdlog_sdnotify error";
     }

@@ -22,6 +22,7 @@ enum class errc {
     empty_message,      // nothing to send
     short_write,        // the kernel accepted fewer bytes than the datagram holds
     already_stopping,   // lifecycle: STOPPING=1 was sent; only STATUS may follow
+    callback_failed,    // a user callback (filter, formatter, redaction) threw
 };
 
 /** The category of errc values; its message() is a readable sentence for logs. */

@@ -1,0 +1,154 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+#include <spdlog_sdnotify/message.h>
+#include <spdlog_sdnotify/notifier.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+namespace spdlog_sdnotify {
+
+/// Called on the dispatcher's thread when a send fails (never for "not under systemd").
+/// `suppressed` counts the failures not reported since the previous call (rate limit).
+using error_handler = std::function<void(std::error_code error, std::string_view what,
+                                         std::uint64_t suppressed)>;
+
+struct dispatcher_options {
+    /// At most one STATUS per min_interval. 500 ms keeps STATUS at 2 a second: `systemctl
+    /// status` is read by people, each change costs PID 1 a D-Bus PropertiesChanged, and the
+    /// 10 messages/s per cgroup limit proposed for PID 1 (systemd PR#40559) leaves room for
+    /// READY/STOPPING/WATCHDOG. The newest text always arrives within min_interval.
+    std::chrono::milliseconds min_interval{500};
+    /// A record at the sink's sticky level (err by default) keeps the status this long, so the
+    /// next info line does not hide the error from the operator. A newer error replaces it.
+    std::chrono::milliseconds sticky_for{std::chrono::seconds(30)};
+    /// Rewrites a text before it is sent (StatusText is readable by every local user). Runs on
+    /// the dispatcher's thread, only for the texts actually sent, so it may be slow.
+    std::function<std::string(std::string_view)> redact;
+    /// Failures, at most one call per second.
+    error_handler on_error;
+};
+
+/**
+ * The one sender of a process: takes the latest status from sinks (a latest-wins slot, no
+ * syscall and no allocation on the logging thread) and lifecycle messages from the lifecycle
+ * helper, and sends them from its own thread: lifecycle first, STATUS coalesced and rate-limited.
+ * Outside systemd it starts no thread and every call returns at once.
+ *
+ *     spdlog_sdnotify::configure(spdlog_sdnotify::dispatcher_options{std::chrono::seconds(1)});
+ *     auto d = spdlog_sdnotify::dispatcher::default_instance();
+ */
+class dispatcher {
+public:
+    explicit dispatcher(std::shared_ptr<notifier> notifier, dispatcher_options options = {});
+    /// Delivers what is pending (ignoring min_interval) and stops the thread.
+    ~dispatcher();
+    dispatcher(const dispatcher &) = delete;
+    dispatcher &operator=(const dispatcher &) = delete;
+
+    /// The process-wide dispatcher over default_notifier(), made on first use.
+    static std::shared_ptr<dispatcher> default_instance();
+
+    void set_options(dispatcher_options options);
+    bool enabled() const noexcept { return enabled_; }
+    const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
+
+    /**
+     * Logging-thread side: makes `text` the latest status. Copies it into a preallocated slot
+     * (texts longer than max_status_input are cut and marked), wakes the thread only if it is
+     * idle. `sticky`: the text holds for sticky_for against later non-sticky ones.
+     */
+    void post_status(std::string_view text, bool sticky,
+                     std::chrono::system_clock::time_point when) noexcept;
+
+    /// Queues a lifecycle message (READY, STOPPING, ...): sent before any pending STATUS, never
+    /// dropped for a STATUS, retried on EAGAIN.
+    void post(message msg) noexcept;
+
+    /**
+     * Sends everything pending now, ignoring min_interval, and waits at most `timeout` for it.
+     * Returns true if nothing was left pending.
+     */
+    bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(200)) noexcept;
+
+    /// Reports a failure through on_error (rate-limited), from any thread.
+    void report(std::error_code error, std::string_view what) noexcept;
+
+    /// Longest log text copied into the slot (longer ones are cut): PID 1 keeps at most
+    /// 4096 bytes of a datagram anyway.
+    static constexpr std::size_t max_status_input = 2 * max_datagram_size;
+
+    /// Counters for tests and diagnostics.
+    struct stats {
+        std::uint64_t posted = 0;          // post_status() calls
+        std::uint64_t status_sent = 0;     // STATUS datagrams that went out
+        std::uint64_t lifecycle_sent = 0;  // lifecycle datagrams that went out
+        std::uint64_t failures = 0;        // failed sends
+        std::uint64_t wakeups = 0;         // times a logging thread woke the dispatcher
+    };
+    stats get_stats() const;
+
+private:
+    using clock = std::chrono::steady_clock;
+    void run();
+    void deliver_status(std::unique_lock<std::mutex> &lock, bool final_delivery);
+    bool sticky_active_locked(std::chrono::system_clock::time_point now) const;
+    const std::string &display_locked(std::chrono::system_clock::time_point now) const;
+    bool status_pending_locked(std::chrono::system_clock::time_point now) const;
+    bool send_lifecycle_locked(std::unique_lock<std::mutex> &lock);
+    void report_locked(std::unique_lock<std::mutex> &lock, std::error_code error,
+                       std::string_view what);
+
+    std::shared_ptr<notifier> notifier_;
+    const bool enabled_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable delivered_;
+    dispatcher_options options_;
+
+    // The latest-wins slot, written by logging threads; capacity reserved up front.
+    std::string latest_;
+    std::string sticky_;
+    bool has_sticky_ = false;
+    std::chrono::system_clock::time_point sticky_time_;
+    std::uint64_t seq_ = 0;  // bumped by every post_status()
+
+    std::deque<message> lifecycle_;
+    bool idle_ = false;  // waiting with no deadline: the next post_status() must wake it
+    bool kick_ = false;  // something other than a status arrived: look now
+    bool flush_requested_ = false;
+    bool stop_ = false;
+
+    // Dispatcher-thread state (under mutex_ too, for get_stats() and flush()).
+    std::string delivered_source_;  // the slot text last taken for sending
+    bool source_valid_ = false;     // false: nothing taken yet, or the last send failed
+    std::string last_datagram_;     // the last STATUS datagram that went out
+    clock::time_point next_status_at_{};
+    clock::time_point lifecycle_retry_at_{};
+    stats stats_;
+
+    // Error reporting rate limit.
+    clock::time_point last_report_{};
+    std::uint64_t suppressed_ = 0;
+
+    pid_t owner_pid_;
+    // A pointer, so that a forked child (which has no such thread) can leave it alone at exit.
+    std::unique_ptr<std::thread> thread_;
+};
+
+/// Sets the options of the process-wide dispatcher (call once at setup).
+void configure(dispatcher_options options);
+
+}  // namespace spdlog_sdnotify

@@ -1,0 +1,411 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#include <spdlog_sdnotify/status_sink.h>
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.h"
+#include "fake_receiver.h"
+
+using namespace std::chrono_literals;
+using spdlog_sdnotify::dispatcher;
+using spdlog_sdnotify::dispatcher_options;
+using spdlog_sdnotify::status_sink_config;
+using spdlog_sdnotify::status_sink_mt;
+using test::fake_receiver;
+
+namespace {
+
+struct fixture {
+    explicit fixture(dispatcher_options options = quick()) {
+        notifier = std::make_shared<spdlog_sdnotify::notifier>(rx.address());
+        dispatch = std::make_shared<dispatcher>(notifier, std::move(options));
+    }
+    static dispatcher_options quick() {
+        dispatcher_options o;
+        o.min_interval = 100ms;
+        return o;
+    }
+    status_sink_config config() const {
+        status_sink_config c;
+        c.target = dispatch;
+        return c;
+    }
+    std::shared_ptr<spdlog::logger> logger(const std::string &name = "app") {
+        auto l = std::make_shared<spdlog::logger>(name, std::make_shared<status_sink_mt>(config()));
+        l->set_level(spdlog::level::trace);
+        return l;
+    }
+    // What systemctl would show once everything pending has gone out.
+    std::string status_now() {
+        REQUIRE(dispatch->flush(2s));
+        rx.drain(50ms);
+        return rx.model.status_text();
+    }
+
+    fake_receiver rx;
+    std::shared_ptr<spdlog_sdnotify::notifier> notifier;
+    std::shared_ptr<dispatcher> dispatch;
+};
+
+}  // namespace
+
+TEST_CASE("forwards_payload_at_info_by_default", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    log->info("listening on {}", ":8080");
+    CHECK(f.status_now() == "listening on :8080");
+    CHECK(f.rx.raw.back() == "STATUS=listening on :8080\n");
+}
+
+TEST_CASE("records_below_the_sink_level_are_not_forwarded", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    log->info("shown");
+    REQUIRE(f.status_now() == "shown");
+    log->debug("debug detail");
+    log->trace("trace detail");
+    CHECK(f.status_now() == "shown");
+    CHECK(f.dispatch->get_stats().posted == 1);
+    auto c = f.config();
+    c.level = spdlog::level::warn;
+    auto warn_only = std::make_shared<spdlog::logger>("w", std::make_shared<status_sink_mt>(c));
+    warn_only->info("not this");
+    warn_only->warn("disk 91% full");
+    CHECK(f.status_now() == "disk 91% full");
+}
+
+TEST_CASE("predicate_selects_by_logger_and_text", "[status_sink]") {
+    fixture f;
+    auto c = f.config();
+    c.filter = [](const spdlog::details::log_msg &m) {
+        return m.logger_name == "jobs" &&
+               std::string_view(m.payload.data(), m.payload.size()).rfind("progress", 0) == 0;
+    };
+    auto sink = std::make_shared<status_sink_mt>(c);
+    spdlog::logger jobs("jobs", sink), http("http", sink);
+    jobs.info("progress 10%");
+    jobs.info("unrelated chatter");
+    http.info("progress of something else");
+    CHECK(f.status_now() == "progress 10%");
+    CHECK(f.dispatch->get_stats().posted == 1);
+}
+
+TEST_CASE("pattern_formats_without_colour_or_newline", "[status_sink]") {
+    fixture f;
+    auto sink = std::make_shared<status_sink_mt>(f.config());
+    sink->set_pattern("%^[%l]%$ %n: %v");
+    spdlog::logger log("db", sink);
+    log.warn("replica lagging");
+    CHECK(f.status_now() == "[warning] db: replica lagging");
+    log.set_pattern("%+");  // a logger-wide pattern is for the other sinks
+    log.warn("still the sink's own pattern");
+    CHECK(f.status_now() == "[warning] db: still the sink's own pattern");
+    auto c = f.config();
+    c.pattern = "%l| %v";
+    spdlog::logger configured("cfg", std::make_shared<status_sink_mt>(c));
+    configured.error("from the config");
+    CHECK(f.status_now() == "error| from the config");
+}
+
+TEST_CASE("global_patterns_leave_the_status_raw", "[status_sink]") {
+    fixture f;
+    auto log = f.logger("registered_raw");
+    spdlog::register_logger(log);
+    spdlog::set_pattern("[%H:%M:%S] %v");
+    log->info("raw payload");
+    CHECK(f.status_now() == "raw payload");
+    spdlog::shutdown();
+}
+
+TEST_CASE("redaction_hook_runs_before_sending", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    o.redact = [](std::string_view text) {
+        static const std::regex secret(R"(password=\S+)");
+        return std::regex_replace(std::string(text), secret, "password=***");
+    };
+    fixture f(o);
+    f.logger()->info("connecting with password=hunter2 to db");
+    CHECK(f.status_now() == "connecting with password=*** to db");
+    for (const auto &d : f.rx.raw) CHECK(d.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("failing_redaction_sends_nothing", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    o.redact = [](std::string_view) -> std::string { throw std::runtime_error("boom"); };
+    std::atomic<int> errors{0};
+    o.on_error = [&](std::error_code ec, std::string_view, std::uint64_t) {
+        if (ec == spdlog_sdnotify::errc::callback_failed) ++errors;
+    };
+    fixture f(o);
+    f.logger()->info("secret=1");
+    f.dispatch->flush(1s);
+    CHECK_FALSE(f.rx.next(200ms));
+    CHECK(errors == 1);
+}
+
+TEST_CASE("burst_of_100000_is_coalesced_and_last_text_wins", "[status_sink]") {
+    fixture f;  // min_interval 100 ms
+    auto log = f.logger();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100000; ++i) log->info("processed {} of 100000", i + 1);
+    const auto burst = std::chrono::steady_clock::now() - start;
+    // No flush: the final text must arrive on its own, within min_interval.
+    std::string last;
+    while (auto p = f.rx.next(1s)) last = f.rx.model.status_text();
+    CHECK(last == "processed 100000 of 100000");
+    const auto datagrams = f.rx.raw.size();
+    const auto allowed = static_cast<std::size_t>(burst / 100ms) + 2;
+    INFO("burst took " << std::chrono::duration<double>(burst).count() << " s, " << datagrams
+                       << " datagrams");
+    CHECK(datagrams <= allowed);
+    CHECK(f.dispatch->get_stats().posted == 100000);
+    CHECK(f.dispatch->get_stats().wakeups <= allowed);
+}
+
+TEST_CASE("last_record_arrives_within_min_interval_without_followers", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    log->info("first");
+    REQUIRE(f.rx.next(1s));
+    log->info("second");  // inside min_interval of the first: held back, then sent
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(f.rx.next(1s));
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    CHECK(f.rx.model.status_text() == "second");
+    CHECK(waited < 1s);
+}
+
+TEST_CASE("unchanged_text_is_not_resent", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    for (int i = 0; i < 3; ++i) {
+        log->info("steady");
+        std::this_thread::sleep_for(150ms);  // past min_interval each time
+    }
+    f.dispatch->flush(1s);
+    CHECK(f.rx.drain(300ms) == 1);
+}
+
+TEST_CASE("error_is_sticky_for_a_while", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    o.sticky_for = 600ms;
+    fixture f(o);
+    auto log = f.logger();
+    log->error("upstream unreachable");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "upstream unreachable");
+    log->info("request 1 served");
+    log->info("request 2 served");
+    CHECK_FALSE(f.rx.next(300ms));  // the info lines do not hide the error
+    CHECK(f.rx.model.status_text() == "upstream unreachable");
+    REQUIRE(f.rx.next(1s));  // the hold ends: the newest info line takes over, unprompted
+    CHECK(f.rx.model.status_text() == "request 2 served");
+    log->critical("out of memory");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "out of memory");
+    log->error("newer error replaces it");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "newer error replaces it");
+}
+
+TEST_CASE("async_logger_through_the_factory", "[status_sink]") {
+    fixture f;
+    spdlog::init_thread_pool(1024, 1);
+    auto log = spdlog_sdnotify::status_logger_mt<spdlog::async_factory>("async_status", f.config());
+    log->info("from the async logger");
+    log->flush();
+    std::this_thread::sleep_for(100ms);  // the async worker hands the record over
+    CHECK(f.status_now() == "from the async logger");
+    spdlog::drop("async_status");
+    auto st = spdlog_sdnotify::status_logger_st("sync_status", f.config());
+    st->info("from the _st logger");
+    CHECK(f.status_now() == "from the _st logger");
+    spdlog::shutdown();
+}
+
+TEST_CASE("one_sink_shared_by_several_loggers", "[status_sink]") {
+    fixture f;
+    auto sink = std::make_shared<status_sink_mt>(f.config());
+    spdlog::logger a("a", sink), b("b", sink);
+    a.info("from a");
+    CHECK(f.status_now() == "from a");
+    b.info("from b");
+    CHECK(f.status_now() == "from b");
+}
+
+TEST_CASE("eight_threads_logging_at_once", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20000; ++i) log->info("thread {} record {}", t, i);
+        });
+    for (auto &t : threads) t.join();
+    log->info("all done");
+    CHECK(f.status_now() == "all done");
+    CHECK(f.dispatch->get_stats().posted == 8 * 20000 + 1);
+    for (const auto &d : f.rx.raw) {
+        auto p = spdlog_sdnotify::parse_notification(d);
+        CHECK(p.accepted);
+        CHECK(p.assignments.size() == 1);
+    }
+}
+
+TEST_CASE("hostile_log_texts_never_inject", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    f.rx.model.apply(spdlog_sdnotify::parse_notification("READY=1"));
+    const std::string hostile[] = {"50%\nSTOPPING=1", "x\rREADY=0\rSTOPPING=1", "trail\\",
+                                   std::string("nul\0STOPPING=1", 14), "bad\xff utf8",
+                                   std::string(9000, '\n') + "STOPPING=1"};
+    for (const auto &text : hostile) {
+        log->info(text);
+        f.status_now();
+        CHECK(std::string(f.rx.model.active_state()) == "active");
+        CHECK(f.rx.model.stopping_count() == 0);
+    }
+    for (const auto &d : f.rx.raw) {
+        auto p = spdlog_sdnotify::parse_notification(d);
+        CHECK(p.accepted);
+        CHECK(p.assignments.size() == 1);
+    }
+}
+
+TEST_CASE("lifecycle_messages_go_before_a_pending_status", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 2s;
+    fixture f(o);
+    auto log = f.logger();
+    log->info("starting");
+    REQUIRE(f.rx.next(1s));
+    log->info("pending status");  // held for min_interval
+    f.dispatch->post(spdlog_sdnotify::message{}.ready());
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.raw.back() == "READY=1\n");
+    CHECK(f.rx.model.status_text() == "starting");
+}
+
+TEST_CASE("flush_delivers_the_pending_status_now", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 10s;
+    fixture f(o);
+    auto log = f.logger();
+    log->info("one");
+    REQUIRE(f.rx.next(1s));
+    log->info("two");
+    log->flush();  // the sink's flush never waits...
+    CHECK(f.dispatch->flush(1s));  // ...the dispatcher's does
+    REQUIRE(f.rx.next(100ms));
+    CHECK(f.rx.model.status_text() == "two");
+}
+
+TEST_CASE("dropping_the_logger_delivers_the_pending_status", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 10s;
+    fixture f(o);
+    auto log = f.logger();
+    log->info("one");
+    REQUIRE(f.rx.next(1s));
+    log->info("last words");
+    const auto t0 = std::chrono::steady_clock::now();
+    log.reset();
+    f.dispatch.reset();  // the last reference: the dispatcher delivers and stops
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "last words");
+}
+
+TEST_CASE("spdlog_shutdown_delivers_the_pending_status", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 10s;
+    fixture f(o);
+    auto log = f.logger("registered");
+    spdlog::register_logger(log);
+    log->info("one");
+    REQUIRE(f.rx.next(1s));
+    log->info("shutting down");
+    log.reset();
+    spdlog::shutdown();
+    f.dispatch.reset();
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "shutting down");
+}
+
+TEST_CASE("attach_and_attach_all_add_one_sink", "[status_sink]") {
+    fixture f;
+    auto app = std::make_shared<spdlog::logger>(
+        "app", std::make_shared<spdlog::sinks::null_sink_mt>());
+    spdlog::register_logger(app);
+    auto sink = spdlog_sdnotify::attach_all(f.config());
+    CHECK(app->sinks().size() == 2);
+    CHECK(spdlog::default_logger()->sinks().back() == sink);
+    spdlog_sdnotify::attach_all(f.config());  // a second call adds a second, distinct sink
+    CHECK(app->sinks().size() == 3);
+    app->info("through attach_all");
+    CHECK(f.status_now() == "through attach_all");
+    auto other = std::make_shared<spdlog::logger>("other");
+    spdlog_sdnotify::attach(other, f.config());
+    other->info("through attach");
+    CHECK(f.status_now() == "through attach");
+    spdlog::shutdown();
+}
+
+TEST_CASE("never_throws_into_spdlog_and_reports_rate_limited", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    std::atomic<int> calls{0};
+    std::atomic<std::uint64_t> suppressed{0};
+    o.on_error = [&](std::error_code, std::string_view, std::uint64_t s) {
+        ++calls;
+        suppressed += s;
+    };
+    fixture f(o);
+    auto c = f.config();
+    c.filter = [](const spdlog::details::log_msg &) -> bool { throw std::runtime_error("bad"); };
+    spdlog::logger log("throwing", std::make_shared<status_sink_mt>(c));
+    bool spdlog_error_handler_called = false;
+    log.set_error_handler([&](const std::string &) { spdlog_error_handler_called = true; });
+    for (int i = 0; i < 1000; ++i) CHECK_NOTHROW(log.info("x"));
+    CHECK_FALSE(spdlog_error_handler_called);
+    CHECK(calls == 1);  // 1000 failures within a second: one report
+    CHECK(f.dispatch->get_stats().failures == 1000);
+}
+
+TEST_CASE("receiver_gone_is_reported_not_thrown", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    std::atomic<int> calls{0};
+    std::error_code last;
+    std::mutex m;
+    o.on_error = [&](std::error_code ec, std::string_view, std::uint64_t) {
+        std::lock_guard<std::mutex> lock(m);
+        last = ec;
+        ++calls;
+    };
+    fixture f(o);
+    f.rx.close();
+    f.logger()->info("nobody listens");
+    f.dispatch->flush(1s);
+    std::lock_guard<std::mutex> lock(m);
+    CHECK(calls == 1);
+    CHECK((last == std::errc::no_such_file_or_directory || last == std::errc::connection_refused));
+}
+
+TEST_CASE("outside_systemd_the_sink_does_nothing", "[status_sink]") {
+    unsetenv("NOTIFY_SOCKET");
+    auto sink = std::make_shared<status_sink_mt>();
+    CHECK_FALSE(sink->get_dispatcher()->enabled());
+    spdlog::logger log("plain", sink);
+    CHECK_NOTHROW(log.info("hello"));
+    CHECK(sink->get_dispatcher()->get_stats().posted == 0);
+    CHECK(sink->get_dispatcher()->flush(10ms));
+}
