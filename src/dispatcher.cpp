@@ -250,13 +250,17 @@ void dispatcher::run() {
             delivered_.notify_all();
             return;
         }
-        if (status_pending_locked(std::chrono::system_clock::now()) &&
-            (flush_requested_ || clock::now() >= next_status_at_))
-            deliver_status(lock, false);
-        if (flush_requested_ && lifecycle_.empty()) {
+        // A flush request is consumed by the delivery that starts after it, which takes the
+        // newest text; a delivery already under way when it came does not count.
+        if (status_pending_locked(std::chrono::system_clock::now())) {
+            if (flush_requested_ || clock::now() >= next_status_at_) {
+                flush_requested_ = false;
+                deliver_status(lock, false);
+            }
+        } else if (lifecycle_.empty()) {
             flush_requested_ = false;
-            delivered_.notify_all();
         }
+        delivered_.notify_all();  // flush() re-checks what is still pending
 
         // Sleep until the next thing that can become due. With nothing to wait for, go idle:
         // the next post_status() wakes us (that is the only wake-up a logging thread pays).

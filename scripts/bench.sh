@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 spdlog_sdnotify authors.
+# Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#
+# Builds (Release) and runs the benchmarks; prints the per-record ratios against the targets.
+# Extra arguments go to Google Benchmark (e.g. --benchmark_repetitions=5).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+"$root/scripts/install-deps.sh"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPDLOG_SDNOTIFY_BUILD_BENCH=ON \
+      -DSPDLOG_SDNOTIFY_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target bench_status_sink >/dev/null
+"$build/bench/bench_status_sink" --benchmark_repetitions=5 \
+    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true "$@"
