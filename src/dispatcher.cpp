@@ -29,9 +29,9 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
       options_(std::move(options)),
       owner_pid_(::getpid()) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
-    // Reserved now so that logging threads never allocate to post a status.
-    latest_.reserve(max_status_input);
-    sticky_.reserve(max_status_input);
+    // Reserved now so that posting and merging never allocate.
+    merged_.reserve();
+    scratch_.reserve();
     thread_ = std::make_unique<std::thread>([this] { run(); });
 }
 
@@ -70,29 +70,93 @@ void dispatcher::set_options(dispatcher_options options) {
 }
 
 dispatcher::stats dispatcher::get_stats() const {
+    auto *self = const_cast<dispatcher *>(this);  // the lists are locked, not changed
+    std::uint64_t from_sources = 0;
+    {
+        std::lock_guard<std::mutex> sources_lock(self->sources_mutex_);
+        for (const auto &e : sources_) from_sources += e.source->posted();
+    }
     std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
+    stats s = stats_;
+    s.posted = own_posted_ + removed_posted_ + from_sources;
+    return s;
+}
+
+void dispatcher::add_source(status_source *source) {
+    if (!enabled_) return;
+    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
+    sources_.push_back({source, 0});
+}
+
+void dispatcher::remove_source(status_source *source) noexcept {
+    if (!enabled_) return;
+    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
+    auto it = std::find_if(sources_.begin(), sources_.end(),
+                           [&](const source_entry &e) { return e.source == source; });
+    if (it == sources_.end()) return;
+    const bool changed = source->pull(scratch_, it->seen);
+    const std::uint64_t posted = source->posted();
+    sources_.erase(it);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        removed_posted_ += posted;
+        if (changed) merge_locked(scratch_);
+        kick_ = true;
+        idle_.store(false);
+    }
+    wake_.notify_one();
+}
+
+void dispatcher::wake_from_source() noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!idle_.load()) return;
+        idle_.store(false);
+        wake_requested_ = true;
+        ++stats_.wakeups;
+    }
+    wake_.notify_one();
+}
+
+void dispatcher::merge_locked(const status_slot &slot) {
+    if (slot.seq == 0) return;
+    if (merged_.seq == 0 || slot.latest_time >= merged_.latest_time) {
+        merged_.latest.assign(slot.latest);
+        merged_.latest_time = slot.latest_time;
+    }
+    if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time)) {
+        merged_.sticky.assign(slot.sticky);
+        merged_.sticky_time = slot.sticky_time;
+        merged_.has_sticky = true;
+    }
+    ++merged_.seq;
+}
+
+bool dispatcher::collect() {
+    bool any = false;
+    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
+    for (auto &e : sources_) {
+        if (!e.source->pull(scratch_, e.seen)) continue;  // the source's lock only
+        std::lock_guard<std::mutex> lock(mutex_);
+        merge_locked(scratch_);
+        any = true;
+    }
+    return any;
 }
 
 void dispatcher::post_status(std::string_view text, bool sticky,
                              std::chrono::system_clock::time_point when) noexcept {
     if (!enabled_) return;
-    text = text.substr(0, max_status_input);
     bool wake;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        latest_.assign(text.data(), text.size());  // within the reserved capacity
-        if (sticky) {
-            sticky_.assign(text.data(), text.size());
-            sticky_time_ = when;
-            has_sticky_ = true;
-        }
-        ++seq_;
-        ++stats_.posted;
+        merged_.put(text, sticky, when);
+        ++own_posted_;
         // Only an idle thread needs waking; one waiting for min_interval will look anyway.
-        wake = idle_;
+        wake = idle_.load();
         if (wake) {
-            idle_ = false;
+            idle_.store(false);
+            wake_requested_ = true;
             ++stats_.wakeups;
         }
     }
@@ -151,15 +215,15 @@ void dispatcher::report_locked(std::unique_lock<std::mutex> &lock, std::error_co
 }
 
 bool dispatcher::sticky_active_locked(std::chrono::system_clock::time_point now) const {
-    return has_sticky_ && now < sticky_time_ + options_.sticky_for;
+    return merged_.has_sticky && now < merged_.sticky_time + options_.sticky_for;
 }
 
 const std::string &dispatcher::display_locked(std::chrono::system_clock::time_point now) const {
-    return sticky_active_locked(now) ? sticky_ : latest_;
+    return sticky_active_locked(now) ? merged_.sticky : merged_.latest;
 }
 
 bool dispatcher::status_pending_locked(std::chrono::system_clock::time_point now) const {
-    if (seq_ == 0) return false;
+    if (merged_.seq == 0) return false;
     return !source_valid_ || display_locked(now) != delivered_source_;
 }
 
@@ -232,6 +296,9 @@ void dispatcher::run() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         kick_ = false;
+        lock.unlock();
+        collect();
+        lock.lock();
         bool lifecycle_blocked = false;
         if (!lifecycle_.empty()) {
             lifecycle_blocked =
@@ -245,6 +312,9 @@ void dispatcher::run() {
                 std::this_thread::sleep_for(lifecycle_retry);
                 lock.lock();
             }
+            lock.unlock();
+            collect();
+            lock.lock();
             if (status_pending_locked(std::chrono::system_clock::now())) deliver_status(lock, true);
             flush_requested_ = false;
             delivered_.notify_all();
@@ -262,26 +332,35 @@ void dispatcher::run() {
         }
         delivered_.notify_all();  // flush() re-checks what is still pending
 
-        // Sleep until the next thing that can become due. With nothing to wait for, go idle:
-        // the next post_status() wakes us (that is the only wake-up a logging thread pays).
+        // Sleep until the next thing that can become due.
         auto deadline = clock::time_point::max();
         if (lifecycle_blocked) deadline = lifecycle_retry_at_;
         const auto sys_now = std::chrono::system_clock::now();
         if (status_pending_locked(sys_now)) {
             deadline = std::min(deadline, next_status_at_);
-        } else if (sticky_active_locked(sys_now) && latest_ != sticky_) {
+        } else if (sticky_active_locked(sys_now) && merged_.latest != merged_.sticky) {
             // When the hold ends, the newest ordinary text takes over.
             const auto left = std::chrono::duration_cast<clock::duration>(
-                sticky_time_ + options_.sticky_for - sys_now);
+                merged_.sticky_time + options_.sticky_for - sys_now);
             deadline = std::min(deadline, clock::now() + left + std::chrono::milliseconds(1));
         }
-        if (deadline == clock::time_point::max()) {
-            idle_ = true;
-            wake_.wait(lock, [&] { return !idle_ || stop_ || kick_; });
-        } else {
+        if (deadline != clock::time_point::max()) {
             wake_.wait_until(lock, deadline, [&] { return stop_ || kick_; });
+            continue;
         }
-        idle_ = false;
+        // Nothing to wait for: go idle, and let the next change wake us (the only wake-up a
+        // logging thread ever pays). Idle is announced before the last look at the sources, so
+        // a change made after that look sees it and wakes us.
+        idle_.store(true);
+        wake_requested_ = false;
+        lock.unlock();
+        const bool changed = collect();
+        lock.lock();
+        if (!changed) {
+            wake_.wait(lock, [&] { return wake_requested_ || stop_ || kick_; });
+        }
+        idle_.store(false);
+        wake_requested_ = false;
     }
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog_sdnotify/message.h>
 #include <spdlog_sdnotify/notifier.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 namespace spdlog_sdnotify {
 
@@ -38,6 +40,55 @@ struct dispatcher_options {
     std::function<std::string(std::string_view)> redact;
     /// Failures, at most one call per second.
     error_handler on_error;
+};
+
+/**
+ * The newest status of one source: its latest text and its latest sticky (error) text, with
+ * their record times. Capacity is reserved once, so that posting never allocates.
+ */
+struct status_slot {
+    std::string latest;
+    std::chrono::system_clock::time_point latest_time{};
+    std::string sticky;
+    std::chrono::system_clock::time_point sticky_time{};
+    bool has_sticky = false;
+    std::uint64_t seq = 0;  // bumped by every put()
+
+    /// Longest text kept (longer ones are cut): PID 1 keeps at most 4096 bytes anyway.
+    static constexpr std::size_t max_text = 2 * max_datagram_size;
+
+    void reserve() {
+        latest.reserve(max_text);
+        sticky.reserve(max_text);
+    }
+    void put(std::string_view text, bool is_sticky, std::chrono::system_clock::time_point when) {
+        text = text.substr(0, max_text);
+        latest.assign(text.data(), text.size());  // within the reserved capacity
+        latest_time = when;
+        if (is_sticky) {
+            sticky.assign(text.data(), text.size());
+            sticky_time = when;
+            has_sticky = true;
+        }
+        ++seq;
+    }
+};
+
+/**
+ * A producer of status texts that keeps its own status_slot under its own lock (a status_sink:
+ * the lock spdlog already takes for the record), so the logging thread takes no other lock.
+ * The dispatcher pulls from it.
+ */
+class status_source {
+public:
+    /// Under the source's lock: if its slot changed since `seen`, copy it into `into`, update
+    /// `seen` and return true.
+    virtual bool pull(status_slot &into, std::uint64_t &seen) = 0;
+    /// Under the source's lock: how many texts it has posted.
+    virtual std::uint64_t posted() = 0;
+
+protected:
+    ~status_source() = default;
 };
 
 /**
@@ -65,12 +116,26 @@ public:
     const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
 
     /**
-     * Logging-thread side: makes `text` the latest status. Copies it into a preallocated slot
-     * (texts longer than max_status_input are cut and marked), wakes the thread only if it is
-     * idle. `sticky`: the text holds for sticky_for against later non-sticky ones.
+     * Makes `text` the latest status (for producers other than a sink; a status_sink writes
+     * its own slot). Copies it (texts longer than status_slot::max_text are cut) and wakes the
+     * thread only if it is idle. `sticky`: the text holds for sticky_for against later
+     * non-sticky ones.
      */
     void post_status(std::string_view text, bool sticky,
                      std::chrono::system_clock::time_point when) noexcept;
+
+    /// A source to pull from, until remove_source(). No-op when not enabled().
+    void add_source(status_source *source);
+    /// Takes the source's last text (so a pending status outlives it), then forgets it.
+    void remove_source(status_source *source) noexcept;
+
+    /**
+     * Logging-thread side, after a source's slot changed (under its lock): one atomic load,
+     * and a wake-up only when the thread is idle.
+     */
+    void source_changed() noexcept {
+        if (idle_.load(std::memory_order_seq_cst)) wake_from_source();
+    }
 
     /// Queues a lifecycle message (READY, STOPPING, ...): sent before any pending STATUS, never
     /// dropped for a STATUS, retried on EAGAIN.
@@ -85,10 +150,6 @@ public:
     /// Reports a failure through on_error (rate-limited), from any thread.
     void report(std::error_code error, std::string_view what) noexcept;
 
-    /// Longest log text copied into the slot (longer ones are cut): PID 1 keeps at most
-    /// 4096 bytes of a datagram anyway.
-    static constexpr std::size_t max_status_input = 2 * max_datagram_size;
-
     /// Counters for tests and diagnostics.
     struct stats {
         std::uint64_t posted = 0;          // post_status() calls
@@ -102,6 +163,9 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     void run();
+    void wake_from_source() noexcept;
+    bool collect();  // pulls every source; true if anything new came
+    void merge_locked(const status_slot &slot);
     void deliver_status(std::unique_lock<std::mutex> &lock, bool final_delivery);
     bool sticky_active_locked(std::chrono::system_clock::time_point now) const;
     const std::string &display_locked(std::chrono::system_clock::time_point now) const;
@@ -118,15 +182,24 @@ private:
     std::condition_variable delivered_;
     dispatcher_options options_;
 
-    // The latest-wins slot, written by logging threads; capacity reserved up front.
-    std::string latest_;
-    std::string sticky_;
-    bool has_sticky_ = false;
-    std::chrono::system_clock::time_point sticky_time_;
-    std::uint64_t seq_ = 0;  // bumped by every post_status()
+    // The merged view of every source: the newest text and the newest sticky text.
+    status_slot merged_;
+    std::uint64_t own_posted_ = 0;       // post_status() calls
+    std::uint64_t removed_posted_ = 0;   // posts of sources since removed
+
+    // Sources and what was last pulled from each. Lock order: sources_mutex_, then a source's
+    // lock, then mutex_ (a logging thread holds its sink's lock when it wakes us).
+    struct source_entry {
+        status_source *source;
+        std::uint64_t seen;
+    };
+    std::mutex sources_mutex_;
+    std::vector<source_entry> sources_;
+    status_slot scratch_;  // under sources_mutex_
 
     std::deque<message> lifecycle_;
-    bool idle_ = false;  // waiting with no deadline: the next post_status() must wake it
+    std::atomic<bool> idle_{false};  // waiting with no deadline: a change must wake us
+    bool wake_requested_ = false;
     bool kick_ = false;  // something other than a status arrived: look now
     bool flush_requested_ = false;
     bool stop_ = false;

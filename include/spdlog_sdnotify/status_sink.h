@@ -13,11 +13,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace spdlog_sdnotify {
@@ -43,8 +46,8 @@ struct status_sink_config {
 /**
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
- * The logging thread only copies the text into the dispatcher's latest-wins slot: no syscall,
- * no allocation, no waiting on systemd. The dispatcher's thread sanitises, redacts, coalesces
+ * The logging thread only copies the text into this sink's latest-wins slot, under the lock
+ * spdlog already takes: no syscall, no allocation, no other lock, no waiting on systemd. The dispatcher's thread sanitises, redacts, coalesces
  * and rate-limits. The raw payload is sent by default; set_pattern("[%l] %v") on this sink sends
  * the formatted line instead (never colour codes). Patterns that spdlog spreads to every sink
  * (spdlog::set_pattern(), logger->set_pattern()) are for the console and files, and leave the
@@ -55,8 +58,26 @@ struct status_sink_config {
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
  */
+namespace details {
+// Guards a _st sink's slot against the dispatcher's thread (spdlog's null_mutex does not).
+class spin_lock {
+public:
+    void lock() noexcept {
+        while (flag_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+    }
+    void unlock() noexcept { flag_.clear(std::memory_order_release); }
+
+private:
+    std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
+};
+struct no_lock {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+};
+}  // namespace details
+
 template <typename Mutex>
-class status_sink final : public spdlog::sinks::base_sink<Mutex> {
+class status_sink final : public spdlog::sinks::base_sink<Mutex>, private status_source {
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
@@ -64,7 +85,13 @@ public:
           sticky_level_(config.sticky_level) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern_(config.pattern);
+        if (dispatcher_->enabled()) {
+            slot_.reserve();
+            dispatcher_->add_source(this);
+        }
     }
+    /// Hands a pending text to the dispatcher, which still delivers it.
+    ~status_sink() override { dispatcher_->remove_source(this); }
     status_sink(const status_sink &) = delete;
     status_sink &operator=(const status_sink &) = delete;
 
@@ -84,7 +111,13 @@ protected:
                 while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                     text.remove_suffix(1);
             }
-            dispatcher_->post_status(text, msg.level >= sticky_level_, msg.time);
+            {
+                // The slot is guarded by the lock base_sink already holds (for _mt); a _st
+                // sink adds a spin lock, since the dispatcher's thread reads it too.
+                std::lock_guard<slot_lock_type> lock(slot_lock_);
+                slot_.put(text, msg.level >= sticky_level_, msg.time);
+            }
+            dispatcher_->source_changed();
         } catch (...) {
             // Never into spdlog's error handler, and never an exception into the logger.
             dispatcher_->report(errc::callback_failed, "status_sink: filter or formatter threw");
@@ -100,6 +133,31 @@ protected:
     }
 
 private:
+    static constexpr bool unlocked = std::is_same<Mutex, spdlog::details::null_mutex>::value;
+    using slot_lock_type = std::conditional_t<unlocked, details::spin_lock, details::no_lock>;
+
+    // status_source: called by the dispatcher's thread.
+    bool pull(status_slot &into, std::uint64_t &seen) override {
+        std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);
+        std::lock_guard<slot_lock_type> lock(slot_lock_);
+        if (slot_.seq == seen) return false;
+        into.latest.assign(slot_.latest);
+        into.latest_time = slot_.latest_time;
+        into.sticky.assign(slot_.sticky);
+        into.sticky_time = slot_.sticky_time;
+        into.has_sticky = slot_.has_sticky;
+        into.seq = slot_.seq;
+        seen = slot_.seq;
+        return true;
+    }
+    std::uint64_t posted() override {
+        std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);
+        std::lock_guard<slot_lock_type> lock(slot_lock_);
+        return slot_.seq;
+    }
+
+    status_slot slot_;
+    slot_lock_type slot_lock_;
     std::shared_ptr<dispatcher> dispatcher_;
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     spdlog::level::level_enum sticky_level_;
