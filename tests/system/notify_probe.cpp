@@ -5,10 +5,16 @@
 // are a script of notifications, in order:
 //   ready[:TEXT] status:TEXT stopping[:TEXT] reloading[:TEXT] watchdog watchdog-trigger
 //   errno:N extend:USEC status-fill:C:N raw:DATAGRAM sleep:MS on-hup forever
+//   log-burst:MS  log "progress N" through a spdlog logger with a status sink, as fast as it
+//                 can for MS milliseconds, then "progress N (last)"; prints that last line
 // TEXT takes C escapes (\n \r \t \e \\ \0 \xHH) so that hostile bytes fit in ExecStart=.
 // on-hup: SIGHUP sends RELOADING=1, then READY=1 half a second later (a reload).
 // A send that does not come back "sent" exits 3: under the unit, every send must reach PID 1.
 #include <spdlog_sdnotify/notifier.h>
+#include <spdlog_sdnotify/status_sink.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <signal.h>
 #include <unistd.h>
@@ -129,6 +135,17 @@ int main(int argc, char **argv) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
                 if (handle_hup) serve_hup();
             }
+        } else if (verb == "log-burst") {
+            auto logger = std::make_shared<spdlog::logger>(
+                "app", std::make_shared<spdlog::sinks::null_sink_mt>());
+            spdlog_sdnotify::attach(logger);
+            const auto until =
+                std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(text));
+            long count = 0;
+            while (std::chrono::steady_clock::now() < until) logger->info("progress {}", ++count);
+            logger->info("progress {} (last)", count);
+            std::printf("probe: last status line: progress %ld (last)\n", count);
+            std::fflush(stdout);
         } else if (verb == "on-hup") {
             handle_hup = true;
             struct sigaction sa {};
