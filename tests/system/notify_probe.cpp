@@ -146,6 +146,13 @@ int main(int argc, char **argv) {
             logger->info("progress {} (last)", count);
             std::printf("probe: last status line: progress %ld (last)\n", count);
             std::fflush(stdout);
+            auto dispatcher = spdlog_sdnotify::dispatcher::default_instance();
+            // No flush: the last record must go out on its own within min_interval (500 ms).
+            std::this_thread::sleep_for(std::chrono::milliseconds(700));
+            std::printf("probe: dispatcher sent %llu STATUS for %llu records\n",
+                        static_cast<unsigned long long>(dispatcher->get_stats().status_sent),
+                        static_cast<unsigned long long>(dispatcher->get_stats().posted));
+            std::fflush(stdout);
         } else if (verb == "on-hup") {
             handle_hup = true;
             struct sigaction sa {};
