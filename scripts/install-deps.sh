@@ -3,9 +3,10 @@
 # Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #
 # Installs what building and testing spdlog_sdnotify needs, from Debian 12 (or 13) packages.
-# The system tests also need debootstrap and systemd-container; harness.sh installs those.
+# The system tests also need debootstrap and systemd-container. libsystemd-dev is only for the
+# benchmark's comparison with sd_notify(): the library never links it.
 set -euo pipefail
-pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev
+pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev libsystemd-dev
       debootstrap systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
