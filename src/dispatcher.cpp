@@ -232,11 +232,23 @@ bool dispatcher::send_lifecycle_locked(std::unique_lock<std::mutex> &lock) {
     while (!lifecycle_.empty()) {
         message msg = std::move(lifecycle_.front());
         lifecycle_.pop_front();
+        if (stopping_.load()) {
+            // STOPPING is terminal: PID 1 would ignore a READY after it anyway, and a ping or a
+            // reload must not suggest the service is coming back.
+            msg.erase("READY").erase("RELOADING").erase("MONOTONIC_USEC").erase("WATCHDOG");
+            if (msg.empty()) continue;
+        }
+        const bool stops = msg.has("STOPPING");
         lock.unlock();
         const notify_result r = notifier_->send(msg);
         lock.lock();
+        if (stops && !r.is_failed()) stopping_.store(true);
         if (r.is_sent()) {
             ++stats_.lifecycle_sent;
+            if (const std::string *text = msg.status_text()) {
+                // The text is shown now: the status path need not send it again.
+                message{}.status(*text).build(last_datagram_);
+            }
         } else if (r.is_failed() && transient(r.error())) {
             lifecycle_.push_front(std::move(msg));  // never dropped for a full queue
             lifecycle_retry_at_ = clock::now() + lifecycle_retry;

@@ -181,6 +181,18 @@ message &message::raw(std::string_view assignment) {
     return set(assignment.substr(0, eq), std::string(value));
 }
 
+message &message::erase(std::string_view key) {
+    if (key == "STATUS") {
+        has_status_ = false;
+        status_.clear();
+        return *this;
+    }
+    fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
+                                 [&](const auto &field) { return field.first == key; }),
+                  fields_.end());
+    return *this;
+}
+
 bool message::has(std::string_view key) const noexcept {
     if (key == "STATUS") return has_status_;
     return std::any_of(fields_.begin(), fields_.end(),

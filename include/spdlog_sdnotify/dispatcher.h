@@ -138,8 +138,14 @@ public:
     }
 
     /// Queues a lifecycle message (READY, STOPPING, ...): sent before any pending STATUS, never
-    /// dropped for a STATUS, retried on EAGAIN.
+    /// dropped for a STATUS, retried on EAGAIN. Once a STOPPING=1 has been sent (or
+    /// mark_stopping() called), READY, RELOADING and WATCHDOG are left out of what follows:
+    /// only status information (STATUS, ERRNO, EXIT_STATUS) and EXTEND_TIMEOUT_USEC go.
     void post(message msg) noexcept;
+
+    /// Records that STOPPING=1 went out by another way (a signal handler). Async-signal-safe.
+    void mark_stopping() noexcept { stopping_.store(true); }
+    bool stopping() const noexcept { return stopping_.load(); }
 
     /**
      * Sends everything pending now, ignoring min_interval, and waits at most `timeout` for it.
@@ -198,6 +204,7 @@ private:
     status_slot scratch_;  // under sources_mutex_
 
     std::deque<message> lifecycle_;
+    std::atomic<bool> stopping_{false};
     std::atomic<bool> idle_{false};  // waiting with no deadline: a change must wake us
     bool wake_requested_ = false;
     bool kick_ = false;  // something other than a status arrived: look now

@@ -76,7 +76,12 @@ public:
     /// The escape hatch: KEY=VALUE sent verbatim (no escaping). LF, CR and NUL are refused.
     message &raw(std::string_view assignment);
 
+    /// Removes an assignment ("STATUS" included); nothing happens if it is not there.
+    message &erase(std::string_view key);
+
     bool empty() const noexcept { return fields_.empty() && !has_status_; }
+    /// The STATUS text as given (before sanitising), or null if there is none.
+    const std::string *status_text() const noexcept { return has_status_ ? &status_ : nullptr; }
     /// The first problem met while building (invalid key, raw value with a newline, ...).
     std::error_code error() const noexcept { return error_; }
     bool has(std::string_view key) const noexcept;

@@ -1,0 +1,161 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+#include <spdlog_sdnotify/dispatcher.h>
+
+#include <spdlog/details/log_msg.h>
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+
+namespace spdlog_sdnotify {
+
+/**
+ * Which log records an event is recognised by: a text, a regex or a predicate, optionally only
+ * from one logger and at or above a level.
+ *
+ *     rule::contains("listening on").from("http")
+ *     rule::level(spdlog::level::critical)
+ */
+class rule {
+public:
+    /// The payload contains `text`.
+    static rule contains(std::string text);
+    /// The payload matches `regex` somewhere (ECMAScript syntax).
+    static rule matches(const std::string &regex);
+    /// Any record at or above `level`.
+    static rule level(spdlog::level::level_enum at_least);
+    /// A predicate of your own, on the logging thread.
+    static rule when(std::function<bool(const spdlog::details::log_msg &)> predicate);
+
+    rule &from(std::string logger_name);
+    rule &at_least(spdlog::level::level_enum level);
+
+    bool matches(const spdlog::details::log_msg &msg) const;
+    spdlog::level::level_enum min_level() const noexcept { return min_level_; }
+
+private:
+    std::optional<std::string> logger_;
+    spdlog::level::level_enum min_level_ = spdlog::level::trace;
+    std::string contains_;
+    std::shared_ptr<const std::regex> regex_;
+    std::function<bool(const spdlog::details::log_msg &)> predicate_;
+};
+
+struct lifecycle_config {
+    /// READY=1, once, when a record matches; the record's text goes as STATUS with it.
+    std::optional<rule> ready_when;
+    /// RELOADING=1 (with MONOTONIC_USEC) when a record matches, while ready.
+    std::optional<rule> reloading_when;
+    /// READY=1 again when a record matches, while reloading.
+    std::optional<rule> reloaded_when;
+    /// STOPPING=1 when a record matches.
+    std::optional<rule> stopping_when;
+    /// STATUS (and ERRNO when fatal_errno knows it) when a record matches, e.g. level(critical).
+    std::optional<rule> fatal_when;
+    /// The errno behind a fatal record, 0 if unknown.
+    std::function<int(const spdlog::details::log_msg &)> fatal_errno;
+
+    /// SIGHUP sends RELOADING=1 (what Type=notify-reload expects), then your SIGHUP handler runs.
+    /// With no reloaded_when rule, READY=1 follows once your handler returns.
+    bool reload_on_sighup = false;
+    /// SIGTERM and SIGINT send STOPPING=1, then your handler (or the default action) runs.
+    bool stop_on_signals = false;
+    /// STOPPING=1 when this object is destroyed, or at exit() while it lives.
+    bool stop_at_exit = true;
+    /// Non-zero: during start-up and shutdown, keep EXTEND_TIMEOUT_USEC= this value up,
+    /// re-sent every third of it, so a slow start or stop is not killed by its timeout.
+    std::chrono::microseconds extend_timeout{0};
+    /// Ping WATCHDOG=1 every half interval when systemd set WATCHDOG_USEC for this process.
+    bool watchdog = true;
+    /// Asked before every ping (on the lifecycle's thread); false means unhealthy.
+    std::function<bool()> healthy;
+    /// When unhealthy: send WATCHDOG=trigger (immediate watchdog action) instead of only
+    /// stopping the pings.
+    bool trigger_when_unhealthy = false;
+    /// Add the rule sink to every registered logger and the default logger at construction.
+    bool attach_to_all = true;
+    /// Where to send; null means dispatcher::default_instance().
+    std::shared_ptr<dispatcher> target;
+};
+
+namespace details {
+struct lifecycle_state;
+}
+
+/**
+ * Maps what the application already does (log records, signals, scope exit) to READY=1,
+ * RELOADING=1, STOPPING=1, and keeps the watchdog fed. Configure it once at start-up; after
+ * that the application makes no calls of ours. Outside systemd it does nothing (no thread, no
+ * signal handler).
+ *
+ *     spdlog_sdnotify::lifecycle_config c;
+ *     c.ready_when = spdlog_sdnotify::rule::contains("listening on");
+ *     c.stop_on_signals = true;
+ *     spdlog_sdnotify::lifecycle life(c);   // lives as long as main()
+ *
+ * STOPPING is terminal: after it only status information and EXTEND_TIMEOUT_USEC are sent.
+ * Only one lifecycle per process handles signals and exit().
+ */
+class lifecycle {
+public:
+    enum class state { starting, ready, reloading, stopping };
+
+    explicit lifecycle(lifecycle_config config = {});
+    /// Sends STOPPING=1 if stop_at_exit (and waits for it to leave, briefly), stops the
+    /// watchdog, and restores the signal handlers it replaced.
+    ~lifecycle();
+    lifecycle(const lifecycle &) = delete;
+    lifecycle &operator=(const lifecycle &) = delete;
+
+    /// The sink that sees records for the rules; attach it to loggers made later.
+    spdlog::sink_ptr sink() const;
+    void attach(const std::shared_ptr<spdlog::logger> &logger) const;
+    void attach_all() const;
+
+    /// For those who want explicit calls. Each returns false if the state does not allow it
+    /// (READY after STOPPING, ...); otherwise the message is on its way (waited for briefly).
+    bool ready(std::string_view status = {});
+    bool reloading(std::string_view status = {});
+    bool stopping(std::string_view status = {});
+
+    state current_state() const noexcept;
+    /// The watchdog interval systemd asked for, if it applies to this process.
+    std::optional<std::chrono::microseconds> watchdog_interval() const noexcept;
+
+private:
+    std::shared_ptr<details::lifecycle_state> state_;
+    spdlog::sink_ptr sink_;
+};
+
+/**
+ * The sink behind lifecycle::sink(): it only matches rules, it shows nothing. Records are
+ * matched on the logging thread; a match queues a message for the dispatcher (no syscall).
+ */
+template <typename Mutex>
+class lifecycle_sink final : public spdlog::sinks::base_sink<Mutex> {
+public:
+    explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state);
+
+protected:
+    void sink_it_(const spdlog::details::log_msg &msg) override;
+    void flush_() override {}
+
+private:
+    std::shared_ptr<details::lifecycle_state> state_;
+};
+
+using lifecycle_sink_mt = lifecycle_sink<std::mutex>;
+using lifecycle_sink_st = lifecycle_sink<spdlog::details::null_mutex>;
+
+}  // namespace spdlog_sdnotify

@@ -1,0 +1,399 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#include <spdlog_sdnotify/lifecycle.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "catch.h"
+#include "fake_receiver.h"
+
+using namespace std::chrono_literals;
+using spdlog_sdnotify::dispatcher;
+using spdlog_sdnotify::lifecycle;
+using spdlog_sdnotify::lifecycle_config;
+using spdlog_sdnotify::rule;
+using test::fake_receiver;
+
+namespace {
+
+struct fixture {
+    fixture() {
+        notifier = std::make_shared<spdlog_sdnotify::notifier>(rx.address());
+        dispatch = std::make_shared<dispatcher>(notifier);
+        app = std::make_shared<spdlog::logger>("app",
+                                               std::make_shared<spdlog::sinks::null_sink_mt>());
+        app->set_level(spdlog::level::trace);
+    }
+    lifecycle_config config() const {
+        lifecycle_config c;
+        c.target = dispatch;
+        c.attach_to_all = false;
+        return c;
+    }
+    // Every datagram that arrives within `quiet` of the previous one.
+    std::vector<std::string> received(std::chrono::milliseconds quiet = 300ms) {
+        const auto before = rx.raw.size();
+        rx.drain(quiet);
+        return {rx.raw.begin() + static_cast<long>(before), rx.raw.end()};
+    }
+    std::size_t count(const std::string &assignment) const {
+        std::size_t n = 0;
+        for (const auto &d : rx.raw) {
+            auto p = spdlog_sdnotify::parse_notification(d);
+            for (const auto &a : p.assignments) n += a == assignment ? 1U : 0U;
+        }
+        return n;
+    }
+
+    fake_receiver rx;
+    std::shared_ptr<spdlog_sdnotify::notifier> notifier;
+    std::shared_ptr<dispatcher> dispatch;
+    std::shared_ptr<spdlog::logger> app;
+};
+
+}  // namespace
+
+TEST_CASE("ready_when_a_record_matches_once_with_its_text", "[lifecycle]") {
+    fixture f;
+    auto c = f.config();
+    c.ready_when = rule::contains("listening on");
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->info("loading configuration");
+    CHECK(f.received().empty());
+    CHECK(life.current_state() == lifecycle::state::starting);
+    f.app->info("listening on :8080");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "READY=1\nSTATUS=listening on :8080\n");
+    CHECK(std::string(f.rx.model.active_state()) == "active");
+    f.app->info("listening on :8081");  // READY is sent once
+    CHECK(f.received().empty());
+    CHECK(life.current_state() == lifecycle::state::ready);
+}
+
+TEST_CASE("rules_by_logger_regex_level_and_predicate", "[lifecycle]") {
+    fixture f;
+    auto http = std::make_shared<spdlog::logger>("http");
+    SECTION("logger") {
+        auto c = f.config();
+        c.ready_when = rule::contains("up").from("http");
+        lifecycle life(c);
+        life.attach(f.app);
+        life.attach(http);
+        f.app->info("up");  // not the http logger
+        CHECK(f.received().empty());
+        http->info("up");
+        f.received();
+        CHECK(f.count("READY=1") == 1);
+    }
+    SECTION("regex") {
+        auto c = f.config();
+        c.ready_when = rule::matches(R"(accepting \d+ connections)");
+        lifecycle life(c);
+        life.attach(f.app);
+        f.app->info("accepting many connections");
+        CHECK(f.received().empty());
+        f.app->info("now accepting 64 connections");
+        f.received();
+        CHECK(f.count("READY=1") == 1);
+    }
+    SECTION("level and predicate") {
+        auto c = f.config();
+        c.ready_when = rule::when([](const spdlog::details::log_msg &m) {
+                           return m.payload.size() == 5;
+                       }).at_least(spdlog::level::warn);
+        lifecycle life(c);
+        life.attach(f.app);
+        f.app->info("12345");
+        CHECK(f.received().empty());
+        f.app->warn("12345");
+        f.received();
+        CHECK(f.count("READY=1") == 1);
+    }
+}
+
+TEST_CASE("explicit_ready_for_those_who_want_it", "[lifecycle]") {
+    fixture f;
+    lifecycle life(f.config());
+    CHECK(life.ready("warm"));
+    CHECK(f.received() == std::vector<std::string>{"READY=1\nSTATUS=warm\n"});
+    CHECK_FALSE(life.ready());  // already ready
+}
+
+TEST_CASE("reload_rules_send_reloading_then_ready", "[lifecycle]") {
+    fixture f;
+    auto c = f.config();
+    c.ready_when = rule::contains("serving");
+    c.reloading_when = rule::contains("reloading configuration");
+    c.reloaded_when = rule::contains("configuration reloaded");
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->info("serving");
+    f.app->info("configuration reloaded");  // not reloading: no READY
+    f.app->info("reloading configuration");
+    f.received();
+    CHECK(std::string(f.rx.model.active_state()) == "reloading");
+    CHECK(f.rx.model.warnings().empty());  // MONOTONIC_USEC was there
+    f.app->info("configuration reloaded");
+    f.received();
+    CHECK(std::string(f.rx.model.active_state()) == "active");
+    CHECK(f.rx.model.status_text() == "configuration reloaded");
+    CHECK(f.count("READY=1") == 2);
+    CHECK(f.count("RELOADING=1") == 1);
+}
+
+TEST_CASE("stopping_is_terminal", "[lifecycle]") {
+    fixture f;
+    auto c = f.config();
+    c.ready_when = rule::contains("up");
+    c.stopping_when = rule::contains("shutting down");
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->info("up");
+    f.app->info("shutting down: draining");
+    f.received();
+    CHECK(std::string(f.rx.model.active_state()) == "deactivating");
+    CHECK(f.rx.model.status_text() == "shutting down: draining");
+    CHECK_FALSE(life.ready());
+    CHECK_FALSE(life.reloading());
+    f.app->info("shutting down again");
+    // Even a READY queued by hand is stripped now; its STATUS still goes.
+    f.dispatch->post(spdlog_sdnotify::message{}.ready().watchdog().status("still here"));
+    f.received();
+    CHECK(f.count("STOPPING=1") == 1);
+    CHECK(f.count("READY=1") == 1);
+    CHECK(f.count("WATCHDOG=1") == 0);
+    CHECK(f.rx.model.status_text() == "still here");
+    CHECK(f.rx.model.warnings().empty());  // the model saw no READY after STOPPING
+}
+
+TEST_CASE("fatal_rule_sends_status_and_errno", "[lifecycle]") {
+    fixture f;
+    auto c = f.config();
+    c.fatal_when = rule::level(spdlog::level::critical);
+    c.fatal_errno = [](const spdlog::details::log_msg &m) {
+        return std::string_view(m.payload.data(), m.payload.size()).find("disk") !=
+                       std::string_view::npos
+                   ? EIO
+                   : 0;
+    };
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->error("just an error");
+    CHECK(f.received().empty());
+    f.app->critical("disk failed");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "ERRNO=5\nSTATUS=disk failed\n");
+    CHECK(f.rx.model.status_errno() == EIO);
+    f.app->critical("out of cheese");
+    CHECK(f.received() == std::vector<std::string>{"STATUS=out of cheese\n"});
+}
+
+TEST_CASE("scope_exit_sends_stopping", "[lifecycle]") {
+    fixture f;
+    {
+        lifecycle life(f.config());
+        life.ready();
+    }
+    f.received();
+    CHECK(f.count("STOPPING=1") == 1);
+    CHECK(std::string(f.rx.model.active_state()) == "deactivating");
+    {
+        auto c = f.config();
+        c.stop_at_exit = false;
+        lifecycle quiet(c);
+    }
+    CHECK(f.received().empty());
+}
+
+TEST_CASE("watchdog_pings_every_half_interval_from_ready", "[lifecycle][watchdog]") {
+    fixture f;
+    setenv("WATCHDOG_USEC", "200000", 1);
+    setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+    auto c = f.config();
+    lifecycle life(c);
+    REQUIRE(life.watchdog_interval() == std::chrono::microseconds(200000));
+    std::this_thread::sleep_for(300ms);
+    CHECK(f.received(50ms).empty());  // no pings before READY
+    life.ready("up");
+    auto first = f.rx.next(1s);
+    REQUIRE(first);
+    CHECK(first->find("WATCHDOG") == "1");  // the first ping goes with READY
+    CHECK(first->find("READY") == "1");
+    std::this_thread::sleep_for(1s);
+    f.received(50ms);
+    const auto pings = f.rx.model.watchdog_pings();
+    INFO("pings in about 1 s at a 100 ms period: " << pings);
+    CHECK(pings >= 8);
+    CHECK(pings <= 14);
+    life.stopping("bye");
+    f.received(50ms);
+    const auto after_stop = f.rx.model.watchdog_pings();
+    std::this_thread::sleep_for(400ms);
+    f.received(50ms);
+    CHECK(f.rx.model.watchdog_pings() == after_stop);  // pings end at STOPPING
+}
+
+TEST_CASE("unhealthy_stops_pings_or_triggers", "[lifecycle][watchdog]") {
+    fixture f;
+    setenv("WATCHDOG_USEC", "100000", 1);
+    unsetenv("WATCHDOG_PID");
+    std::atomic<bool> healthy{true};
+    SECTION("stop pinging") {
+        auto c = f.config();
+        c.healthy = [&] { return healthy.load(); };
+        lifecycle life(c);
+        life.ready();
+        std::this_thread::sleep_for(300ms);
+        healthy = false;
+        std::this_thread::sleep_for(100ms);
+        f.received(50ms);
+        const auto pings = f.rx.model.watchdog_pings();
+        CHECK(pings >= 3);
+        std::this_thread::sleep_for(400ms);
+        f.received(50ms);
+        CHECK(f.rx.model.watchdog_pings() == pings);
+        CHECK_FALSE(f.rx.model.watchdog_triggered());
+    }
+    SECTION("trigger") {
+        auto c = f.config();
+        c.healthy = [&] { return healthy.load(); };
+        c.trigger_when_unhealthy = true;
+        lifecycle life(c);
+        life.ready();
+        healthy = false;
+        std::this_thread::sleep_for(400ms);
+        f.received(50ms);
+        CHECK(f.rx.model.watchdog_triggered());
+        CHECK(f.count("WATCHDOG=trigger") == 1);  // once
+    }
+}
+
+TEST_CASE("extend_timeout_during_start_and_stop", "[lifecycle]") {
+    fixture f;
+    unsetenv("WATCHDOG_USEC");
+    auto c = f.config();
+    c.extend_timeout = 300ms;
+    lifecycle life(c);
+    std::this_thread::sleep_for(450ms);
+    life.ready();
+    f.received(50ms);
+    const auto during_start = f.count("EXTEND_TIMEOUT_USEC=300000");
+    CHECK(during_start >= 3);  // at 0, 100, 200, 300, 400 ms
+    CHECK(during_start <= 6);
+    std::this_thread::sleep_for(400ms);
+    f.received(50ms);
+    CHECK(f.count("EXTEND_TIMEOUT_USEC=300000") == during_start);  // none while running
+    life.stopping();
+    std::this_thread::sleep_for(450ms);
+    f.received(50ms);
+    CHECK(f.count("EXTEND_TIMEOUT_USEC=300000") >= during_start + 3);  // and again at shutdown
+}
+
+TEST_CASE("outside_systemd_nothing_happens", "[lifecycle]") {
+    unsetenv("NOTIFY_SOCKET");
+    struct sigaction before {};
+    sigaction(SIGTERM, nullptr, &before);
+    lifecycle_config c;
+    c.stop_on_signals = true;
+    c.ready_when = rule::contains("x");
+    c.target = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>());
+    lifecycle life(c);
+    struct sigaction during {};
+    sigaction(SIGTERM, nullptr, &during);
+    CHECK(during.sa_handler == before.sa_handler);  // no handler installed
+    CHECK(life.ready());  // accepted, and a quiet no-op
+}
+
+namespace {
+// The child process: a lifecycle handling signals, READY by rule. Returns its exit code.
+int child_service(const std::string &address, bool own_handler, bool hup) {
+    setenv("NOTIFY_SOCKET", address.c_str(), 1);
+    static volatile sig_atomic_t got_term = 0;
+    if (own_handler) {
+        struct sigaction sa {};
+        sa.sa_handler = [](int) { got_term = 1; };
+        sigaction(SIGTERM, &sa, nullptr);
+    }
+    lifecycle_config c;
+    c.ready_when = rule::contains("ready to serve");
+    c.stop_on_signals = true;
+    c.reload_on_sighup = hup;
+    c.stop_at_exit = false;
+    auto log = spdlog::default_logger();
+    spdlog::set_level(spdlog::level::off);  // keep the test output clean; rules still see it
+    log->set_level(spdlog::level::info);
+    log->sinks().clear();
+    lifecycle life(c);
+    log->info("ready to serve");
+    for (int i = 0; i < 500 && !got_term; ++i) std::this_thread::sleep_for(10ms);
+    return got_term ? 42 : 0;
+}
+
+int wait_child(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+}  // namespace
+
+TEST_CASE("sigterm_sends_stopping_then_the_apps_handler_runs", "[lifecycle][signal]") {
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) _exit(child_service(rx.address(), true, false));
+    auto ready = rx.next(3s);
+    REQUIRE(ready);
+    CHECK(ready->find("READY") == "1");
+    kill(pid, SIGTERM);
+    auto stop = rx.next(3s);
+    REQUIRE(stop);
+    CHECK(stop->find("STOPPING") == "1");
+    CHECK(rx.model.status_text() == "stopping (SIGTERM)");
+    CHECK(wait_child(pid) == 42);  // the app's own handler ran and it exited its own way
+    rx.drain(100ms);
+    CHECK(rx.model.stopping_count() == 1);
+}
+
+TEST_CASE("sigterm_with_default_action_still_terminates", "[lifecycle][signal]") {
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) _exit(child_service(rx.address(), false, false));
+    REQUIRE(rx.next(3s));
+    kill(pid, SIGTERM);
+    auto stop = rx.next(3s);
+    REQUIRE(stop);
+    CHECK(stop->find("STOPPING") == "1");
+    CHECK(wait_child(pid) == 1000 + SIGTERM);  // killed by the signal, as without us
+}
+
+TEST_CASE("sighup_sends_reloading_with_monotonic_usec_then_ready", "[lifecycle][signal]") {
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) _exit(child_service(rx.address(), true, true));
+    REQUIRE(rx.next(3s));
+    kill(pid, SIGHUP);
+    auto reloading = rx.next(3s);
+    REQUIRE(reloading);
+    CHECK(reloading->find("RELOADING") == "1");
+    CHECK(reloading->find("MONOTONIC_USEC"));
+    CHECK(std::string(rx.model.active_state()) == "reloading");
+    auto ready = rx.next(3s);
+    REQUIRE(ready);
+    CHECK(ready->find("READY") == "1");
+    CHECK(std::string(rx.model.active_state()) == "active");
+    kill(pid, SIGTERM);
+    CHECK(wait_child(pid) == 42);  // SIGHUP did not kill it (no handler of its own for it)
+}
