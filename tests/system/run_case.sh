@@ -26,8 +26,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 cases_common=(ready status_lf status_cr status_injected_stopping status_backslashes
               status_invalid_utf8 status_noncharacter status_nul status_10k status_controls
               status_empty_clears stopping reloading_by_notify reload_via_systemctl
-              watchdog_trigger errno pid1_refuses_raw_noncharacter sink_burst)
-cases_trixie=(notify_reload)
+              watchdog_trigger errno pid1_refuses_raw_noncharacter sink_burst
+              worker_ready_by_log worker_stop worker_watchdog_alive worker_watchdog_unhealthy
+              worker_reload worker_slow_start_extended slow_start_without_extend_times_out)
+cases_trixie=(notify_reload worker_notify_reload)
 
 if [[ ${1:-} == list ]]; then
   printf '%s\n' "${cases_common[@]}"
@@ -46,14 +48,16 @@ esac
 
 CASE=${1:?usage: run_case.sh CASE}
 [[ -n ${PROBE:-} && -x $PROBE ]] || fail "PROBE (the notify_probe binary) is not set"
+[[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker example) is not set"
 OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
 
 # run HARNESS-OPTIONS -- PROBE-ARGS: the unit is named after the case; the container is kept up.
+# EXE=... picks another program than the probe (the worker example).
 run() {
   local opts=()
   while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
   shift
-  "$H" run --keep -u "sdn-$CASE" -t 40 "${opts[@]}" "$PROBE" "$@" > "$OUT" 2>&1
+  "$H" run --keep -u "sdn-$CASE" -t "${TIMEOUT:-40}" "${opts[@]}" "${EXE:-$PROBE}" "$@" > "$OUT" 2>&1
   local rc=$?
   cat "$OUT"
   return $rc
@@ -173,6 +177,60 @@ case $CASE in
     echo "the probe sent ${sent:-?} STATUS datagrams; PID 1 logged $n"
     (( n >= 1 && n <= 6 )) || fail "PID 1 got $n STATUS messages; expected 1..6"
     [[ -z $sent ]] || (( sent <= 6 )) || fail "the dispatcher sent $sent STATUS; expected <= 6" ;;
+  # The worker example: an ordinary app plus set-up lines (examples/worker_service.cpp).
+  worker_ready_by_log)
+    EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
+        -w 'status:^(listening on :8080|handled [0-9]+ requests)$' -- --start-delay 1500 ||
+      fail "the unit did not go activating -> active on its 'listening on' line"
+    journal | grep -q 'listening on :8080' || fail "no 'listening on' line"
+    expect ActiveState active
+    pid1_ignored_nothing ;;
+  worker_stop)
+    EXE=$WORKER run --debug-pid1 --stop -w active -- ||
+      fail "the worker did not start"
+    # 252 logs "from PID N (A, B)", 257 "from PID N: A, B".
+    journal | grep -Eq 'Got notification message from PID [0-9]+(: | \()STOPPING=1, STATUS=stopping \(SIGTERM\)' ||
+      fail "PID 1 got no STOPPING=1 on systemctl stop"
+    journal | grep -q 'shut down cleanly' || fail "the app's own SIGTERM handling did not run"
+    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with Result=success"
+    journal | grep -q 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  worker_watchdog_alive)
+    EXE=$WORKER TIMEOUT=60 run -p WatchdogSec=2 -w active -w sleep:10 -w prop:ActiveState=active -- ||
+      fail "a WatchdogSec=2 unit did not stay active for 10 s"
+    expect NRestarts 0
+    expect Result success
+    expect SubState running
+    expect WatchdogUSec 2s ;;
+  worker_watchdog_unhealthy)
+    EXE=$WORKER run -p WatchdogSec=2 -w active -w failed -- --unhealthy-after 1500 ||
+      fail "an unhealthy worker was not killed by the watchdog"
+    expect Result watchdog
+    journal | grep -q 'Watchdog timeout' || fail "no watchdog timeout in the journal" ;;
+  worker_reload)
+    EXE=$WORKER run -p 'ExecReload=/bin/kill -HUP $MAINPID' -w active -w do:reload \
+        -w prop:ActiveState=reloading -w 'prop:StatusText=configuration reloaded' \
+        -w prop:ActiveState=active -- ||
+      fail "systemctl reload did not go reloading -> active"
+    expect ActiveState active
+    pid1_ignored_nothing ;;
+  worker_notify_reload)
+    EXE=$WORKER run -p Type=notify-reload -w active -w do:reload -w prop:ActiveState=reloading \
+        -w 'prop:StatusText=configuration reloaded' -w prop:ActiveState=active -- ||
+      fail "Type=notify-reload: systemctl reload did not go reloading -> active"
+    journal | grep -q 'Reloaded' || fail "no 'Reloaded' line in the journal"
+    pid1_ignored_nothing ;;
+  worker_slow_start_extended)
+    EXE=$WORKER run -p TimeoutStartSec=2 -w active -- --start-delay 5000 ||
+      fail "a 5 s start with TimeoutStartSec=2 did not survive"
+    expect ActiveState active
+    expect Result success
+    journal | grep -q 'listening on :8080' || fail "no 'listening on' line" ;;
+  slow_start_without_extend_times_out)
+    # The control for the case above: the same slow start without EXTEND_TIMEOUT_USEC fails.
+    run -p TimeoutStartSec=2 -w failed -- sleep:5000 ready forever ||
+      fail "a 5 s start with TimeoutStartSec=2 and no extension did not time out"
+    expect Result timeout ;;
   *) fail "unknown case $CASE" ;;
 esac
 echo "PASS: $CASE"
