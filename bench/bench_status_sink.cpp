@@ -195,9 +195,10 @@ int main(int argc, char **argv) {
         const double below = ns["below_level"] / ns["null_sink"];
         const double naive_x = ns["naive"] / ns["forwarded"];
         const double allocs = reporter.allocs["forwarded"];
-        std::printf("\nper record, this run: null_sink %.1f ns, forwarded %.1f ns, below level "
-                    "%.1f ns, naive %.1f ns\n",
-                    ns["null_sink"], ns["forwarded"], ns["below_level"], ns["naive"]);
+        std::printf(
+            "\nper record, this run: null_sink %.1f ns, forwarded %.1f ns, below level "
+            "%.1f ns, naive %.1f ns\n",
+            ns["null_sink"], ns["forwarded"], ns["below_level"], ns["naive"]);
         std::printf("%-44s %8s %10s %s\n", "ratio", "measured", "target", "");
         auto row = [](const char *what, double v, const char *target, bool ok) {
             std::printf("%-44s %8.2f %10s %s\n", what, v, target, ok ? "ok" : "MISSED");
@@ -216,10 +217,11 @@ int main(int argc, char **argv) {
                     static_cast<unsigned long long>(stats.status_sent),
                     static_cast<unsigned long long>(stats.wakeups));
     }
-    std::printf("naive sink: %llu datagrams sent, %llu failed (EAGAIN: the receiver's queue "
-                "was full)\n",
-                static_cast<unsigned long long>(naive_sent.load()),
-                static_cast<unsigned long long>(naive_failed.load()));
+    std::printf(
+        "naive sink: %llu datagrams sent, %llu failed (EAGAIN: the receiver's queue "
+        "was full)\n",
+        static_cast<unsigned long long>(naive_sent.load()),
+        static_cast<unsigned long long>(naive_failed.load()));
     benchmark::Shutdown();
     return 0;
 }

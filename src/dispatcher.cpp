@@ -70,10 +70,9 @@ void dispatcher::set_options(dispatcher_options options) {
 }
 
 dispatcher::stats dispatcher::get_stats() const {
-    auto *self = const_cast<dispatcher *>(this);  // the lists are locked, not changed
     std::uint64_t from_sources = 0;
     {
-        std::lock_guard<std::mutex> sources_lock(self->sources_mutex_);
+        std::lock_guard<std::mutex> sources_lock(sources_mutex_);
         for (const auto &e : sources_) from_sources += e.source->posted();
     }
     std::lock_guard<std::mutex> lock(mutex_);
@@ -197,8 +196,8 @@ void dispatcher::report_locked(std::unique_lock<std::mutex> &lock, std::error_co
                                std::string_view what) {
     ++stats_.failures;
     const auto now = clock::now();
-    if (!options_.on_error || (last_report_ != clock::time_point{} &&
-                               now - last_report_ < report_interval)) {
+    if (!options_.on_error ||
+        (last_report_ != clock::time_point{} && now - last_report_ < report_interval)) {
         ++suppressed_;
         return;
     }
@@ -313,8 +312,7 @@ void dispatcher::run() {
         lock.lock();
         bool lifecycle_blocked = false;
         if (!lifecycle_.empty()) {
-            lifecycle_blocked =
-                clock::now() < lifecycle_retry_at_ || !send_lifecycle_locked(lock);
+            lifecycle_blocked = clock::now() < lifecycle_retry_at_ || !send_lifecycle_locked(lock);
         }
         if (stop_) {
             // Last chance: a bounded retry for lifecycle messages, then the newest status.

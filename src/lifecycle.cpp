@@ -170,8 +170,7 @@ struct lifecycle_state {
             case state::stopping:
                 break;
         }
-        if (config.stopping_when && get() != state::stopping &&
-            config.stopping_when->matches(msg))
+        if (config.stopping_when && get() != state::stopping && config.stopping_when->matches(msg))
             to_stopping(text);
         if (config.fatal_when && config.fatal_when->matches(msg)) fatal(msg);
     }
@@ -319,10 +318,9 @@ void on_signal(int sig, siginfo_t *info, void *context) {
         }
         return;
     }
-    if (self != nullptr &&
-        self->transition({lifecycle::state::starting, lifecycle::state::ready,
-                          lifecycle::state::reloading},
-                         lifecycle::state::stopping)) {
+    if (self != nullptr && self->transition({lifecycle::state::starting, lifecycle::state::ready,
+                                             lifecycle::state::reloading},
+                                            lifecycle::state::stopping)) {
         g_signals.target->mark_stopping();
         const char *datagram = sig == SIGINT ? g_signals.stop_int : g_signals.stop_term;
         g_signals.sender->send_signal_safe(datagram, strlen(datagram));

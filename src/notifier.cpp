@@ -339,7 +339,8 @@ notify_result notifier::send_vsock(std::string_view datagram) noexcept {
         const int fd = ::socket(AF_VSOCK, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
             last = last_error();
-            // As systemd's sd_notify() does: a transport without this socket type falls back to the next.
+            // As systemd's sd_notify() does: a transport without this socket type falls back to the
+            // next.
             if (wanted == vt::any && (errno == ENODEV || errno == EPROTONOSUPPORT ||
                                       errno == ESOCKTNOSUPPORT || errno == EOPNOTSUPP))
                 continue;

@@ -105,7 +105,8 @@ parsed_notification parse_notification(std::string_view datagram, bool truncated
     for (const auto &a : p.assignments) {
         if (starts_with(a, "STATUS=")) ++statuses;
     }
-    if (statuses > 1) p.warnings.push_back("several STATUS= in one datagram: only the first counts");
+    if (statuses > 1)
+        p.warnings.push_back("several STATUS= in one datagram: only the first counts");
     if (const auto status = p.find("STATUS")) {
         if (!systemd_utf8_valid(*status))
             p.warnings.push_back(
@@ -227,7 +228,8 @@ std::optional<notify_receiver::datagram> notify_receiver::receive(
     const ssize_t n = ::recvmsg(fd_, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
     if (n < 0) return std::nullopt;
     datagram d;
-    d.truncated = (mh.msg_flags & MSG_TRUNC) != 0 || static_cast<std::size_t>(n) > max_datagram_size;
+    d.truncated =
+        (mh.msg_flags & MSG_TRUNC) != 0 || static_cast<std::size_t>(n) > max_datagram_size;
     d.bytes.assign(buffer, std::min(static_cast<std::size_t>(n), sizeof buffer));
     for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {

@@ -33,7 +33,8 @@ public:
             dir_ = tmpl;
             address_ = dir_ + "/notify";
         } else {
-            address_ = "@spdlog_sdnotify-test-" + std::to_string(getpid()) + "-" + std::to_string(n);
+            address_ =
+                "@spdlog_sdnotify-test-" + std::to_string(getpid()) + "-" + std::to_string(n);
         }
         open();
     }
@@ -74,8 +75,8 @@ public:
     }
 
     spdlog_sdnotify::service_model model;
-    std::vector<std::string> raw;   // every datagram's bytes, in order
-    std::vector<pid_t> senders;     // the sender PID of each, from SCM_CREDENTIALS
+    std::vector<std::string> raw;  // every datagram's bytes, in order
+    std::vector<pid_t> senders;    // the sender PID of each, from SCM_CREDENTIALS
 
 private:
     std::string dir_;

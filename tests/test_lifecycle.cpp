@@ -314,7 +314,7 @@ TEST_CASE("outside_systemd_nothing_happens", "[lifecycle]") {
     struct sigaction during {};
     sigaction(SIGTERM, nullptr, &during);
     CHECK(during.sa_handler == before.sa_handler);  // no handler installed
-    CHECK(life.ready());  // accepted, and a quiet no-op
+    CHECK(life.ready());                            // accepted, and a quiet no-op
 }
 
 namespace {

@@ -75,8 +75,8 @@ TEST_CASE("reloading_carries_monotonic_usec_from_clock_monotonic", "[message]") 
 
 TEST_CASE("keys_are_validated", "[message]") {
     using spdlog_sdnotify::errc;
-    CHECK(message{}.custom("PHASE", "x").error() == errc::invalid_key);     // no X_ prefix
-    CHECK(message{}.custom("X_lower", "x").error() == errc::invalid_key);   // not upper case
+    CHECK(message{}.custom("PHASE", "x").error() == errc::invalid_key);    // no X_ prefix
+    CHECK(message{}.custom("X_lower", "x").error() == errc::invalid_key);  // not upper case
     CHECK(message{}.custom("X_A=B", "x").error() == errc::invalid_key);
     CHECK(message{}.custom("X_A\nSTOPPING", "1").error() == errc::invalid_key);
     CHECK(message{}.raw("no-equals-sign").error() == errc::invalid_key);
@@ -110,11 +110,13 @@ TEST_CASE("status_text_sanitised_for_pid1", "[message][sanitize]") {
     CHECK(status_after(message{}.status("C:\\tmp\\x20end")) == "C:\\tmp\\x20end");
     CHECK(status_after(message{}.status("C:\\\\tmp")) == "C:\\\\tmp");
     CHECK(status_after(message{}.status("abc\\")) == "abc\\");
-    CHECK(status_after(message{}.status("bad\xff\xfe" "end")) == "bad\uFFFD\uFFFDend");
+    CHECK(status_after(message{}.status("bad\xff\xfe"
+                                        "end")) == "bad\uFFFD\uFFFDend");
     CHECK(status_after(message{}.status("ab\0cd"s)) == "abcd");
     CHECK(status_after(message{}.status("a\tb")) == "a\tb");
     CHECK(status_after(message{}.status("esc\x1b[31mred\x07!")) == "esc [31mred !");
-    CHECK(status_after(message{}.status("c1\xc2\x9b" "2J")) == "c1 2J");  // U+009B CSI
+    CHECK(status_after(message{}.status("c1\xc2\x9b"
+                                        "2J")) == "c1 2J");  // U+009B CSI
     CHECK(status_after(message{}.status("")) == "");
 }
 
@@ -133,10 +135,10 @@ TEST_CASE("utf8_as_strict_as_systemd", "[message][sanitize]") {
     const std::string fffd = "\uFFFD";
     CHECK(sanitize_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80") ==
           "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80");
-    CHECK(sanitize_text("\xc0\xaf") == fffd + fffd);             // overlong '/'
-    CHECK(sanitize_text("\xed\xa0\x80") == fffd + fffd + fffd);  // surrogate U+D800
-    CHECK(sanitize_text("\xef\xbf\xbf") == fffd + fffd + fffd);  // noncharacter U+FFFF
-    CHECK(sanitize_text("\xef\xb7\x90") == fffd + fffd + fffd);  // noncharacter U+FDD0
+    CHECK(sanitize_text("\xc0\xaf") == fffd + fffd);                        // overlong '/'
+    CHECK(sanitize_text("\xed\xa0\x80") == fffd + fffd + fffd);             // surrogate U+D800
+    CHECK(sanitize_text("\xef\xbf\xbf") == fffd + fffd + fffd);             // noncharacter U+FFFF
+    CHECK(sanitize_text("\xef\xb7\x90") == fffd + fffd + fffd);             // noncharacter U+FDD0
     CHECK(sanitize_text("\xf4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // > U+10FFFF
     CHECK(sanitize_text("\xe2\x82") == fffd + fffd);  // truncated sequence at the end
     CHECK(spdlog_sdnotify::systemd_utf8_valid(sanitize_text("\xff\xfe\xef\xbf\xbe\x80")));

@@ -85,7 +85,9 @@ TEST_CASE("protocol_table_rows_through_a_socket", "[notifier][sanitize]") {
         {"first\nSTATUS=second", "first STATUS=second"},
         {"C:\\tmp\\x20end", "C:\\tmp\\x20end"},
         {"abc\\", "abc\\"},
-        {"bad\xff\xfe" "end", "bad\uFFFD\uFFFDend"},
+        {"bad\xff\xfe"
+         "end",
+         "bad\uFFFD\uFFFDend"},
         {"ab\0cd"s, "abcd"},
         {"tab\there esc\x1b bell\x07", "tab\there esc  bell "},
     };

@@ -72,7 +72,9 @@ TEST_CASE("pid1_table_trailing_backslash_drops_the_message", "[receiver]") {
 }
 
 TEST_CASE("pid1_table_invalid_utf8_clears_status", "[receiver]") {
-    auto o = after_ready("STATUS=bad\xff\xfe" "end");
+    auto o = after_ready(
+        "STATUS=bad\xff\xfe"
+        "end");
     CHECK(o.accepted);
     CHECK(o.status_text.empty());
     CHECK_FALSE(parse_notification("STATUS=bad\xff").warnings.empty());
@@ -93,7 +95,7 @@ TEST_CASE("pid1_table_oversize_drops_the_message", "[receiver]") {
     auto o = after_ready(big);
     CHECK_FALSE(o.accepted);
     CHECK(o.status_text == "prev");
-    CHECK(after_ready(big.substr(0, 4096)).accepted);  // exactly 4096 bytes pass
+    CHECK(after_ready(big.substr(0, 4096)).accepted);            // exactly 4096 bytes pass
     CHECK_FALSE(parse_notification("STATUS=x", true).accepted);  // MSG_TRUNC
 }
 
@@ -112,7 +114,7 @@ TEST_CASE("model_state_machine", "[receiver]") {
     m.apply(parse_notification("READY=1"));
     CHECK(std::string(m.active_state()) == "active");
     m.apply(parse_notification("RELOADING=1"));
-    CHECK(m.warnings().size() == 1);  // no MONOTONIC_USEC
+    CHECK(m.warnings().size() == 1);                     // no MONOTONIC_USEC
     m.apply(parse_notification("READY=1\nSTOPPING=1"));  // STOPPING wins
     CHECK(std::string(m.active_state()) == "deactivating");
     m.apply(parse_notification("READY=1"));

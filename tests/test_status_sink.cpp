@@ -266,9 +266,9 @@ TEST_CASE("hostile_log_texts_never_inject", "[status_sink]") {
     fixture f;
     auto log = f.logger();
     f.rx.model.apply(spdlog_sdnotify::parse_notification("READY=1"));
-    const std::string hostile[] = {"50%\nSTOPPING=1", "x\rREADY=0\rSTOPPING=1", "trail\\",
-                                   std::string("nul\0STOPPING=1", 14), "bad\xff utf8",
-                                   std::string(9000, '\n') + "STOPPING=1"};
+    const std::string hostile[] = {"50%\nSTOPPING=1", "x\rREADY=0\rSTOPPING=1",
+                                   "trail\\",         std::string("nul\0STOPPING=1", 14),
+                                   "bad\xff utf8",    std::string(9000, '\n') + "STOPPING=1"};
     for (const auto &text : hostile) {
         log->info(text);
         f.status_now();
@@ -304,7 +304,7 @@ TEST_CASE("flush_delivers_the_pending_status_now", "[status_sink]") {
     log->info("one");
     REQUIRE(f.rx.next(1s));
     log->info("two");
-    log->flush();  // the sink's flush never waits...
+    log->flush();                  // the sink's flush never waits...
     CHECK(f.dispatch->flush(1s));  // ...the dispatcher's does
     REQUIRE(f.rx.next(100ms));
     CHECK(f.rx.model.status_text() == "two");
@@ -344,8 +344,8 @@ TEST_CASE("spdlog_shutdown_delivers_the_pending_status", "[status_sink]") {
 
 TEST_CASE("attach_and_attach_all_add_one_sink", "[status_sink]") {
     fixture f;
-    auto app = std::make_shared<spdlog::logger>(
-        "app", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto app =
+        std::make_shared<spdlog::logger>("app", std::make_shared<spdlog::sinks::null_sink_mt>());
     spdlog::register_logger(app);
     auto sink = spdlog_sdnotify::attach_all(f.config());
     CHECK(app->sinks().size() == 2);

@@ -23,8 +23,8 @@ namespace spdlog_sdnotify {
 
 /// Called on the dispatcher's thread when a send fails (never for "not under systemd").
 /// `suppressed` counts the failures not reported since the previous call (rate limit).
-using error_handler = std::function<void(std::error_code error, std::string_view what,
-                                         std::uint64_t suppressed)>;
+using error_handler =
+    std::function<void(std::error_code error, std::string_view what, std::uint64_t suppressed)>;
 
 struct dispatcher_options {
     /// At most one STATUS per min_interval. 500 ms keeps STATUS at 2 a second: `systemctl
@@ -190,8 +190,8 @@ private:
 
     // The merged view of every source: the newest text and the newest sticky text.
     status_slot merged_;
-    std::uint64_t own_posted_ = 0;       // post_status() calls
-    std::uint64_t removed_posted_ = 0;   // posts of sources since removed
+    std::uint64_t own_posted_ = 0;      // post_status() calls
+    std::uint64_t removed_posted_ = 0;  // posts of sources since removed
 
     // Sources and what was last pulled from each. Lock order: sources_mutex_, then a source's
     // lock, then mutex_ (a logging thread holds its sink's lock when it wakes us).
@@ -199,7 +199,7 @@ private:
         status_source *source;
         std::uint64_t seen;
     };
-    std::mutex sources_mutex_;
+    mutable std::mutex sources_mutex_;
     std::vector<source_entry> sources_;
     status_slot scratch_;  // under sources_mutex_
 

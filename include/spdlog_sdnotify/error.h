@@ -13,9 +13,9 @@ namespace spdlog_sdnotify {
  *     if (r.error() == spdlog_sdnotify::errc::forked_child) { ... }
  */
 enum class errc {
-    bad_address = 1,    // NOTIFY_SOCKET (or the given address) is not /path, @name or vsock:CID:PORT
-    address_too_long,   // the path does not fit in sockaddr_un::sun_path
-    forked_child,       // a forked child tried to send and allow_forked_child is off
+    bad_address = 1,   // NOTIFY_SOCKET (or the given address) is not /path, @name or vsock:CID:PORT
+    address_too_long,  // the path does not fit in sockaddr_un::sun_path
+    forked_child,      // a forked child tried to send and allow_forked_child is off
     message_too_large,  // the assignments other than STATUS alone exceed 4096 bytes
     invalid_key,        // a key is not [A-Z][A-Z0-9_]* (custom keys must also start with X_)
     invalid_value,      // a raw assignment holds LF, CR or NUL and would inject assignments

@@ -33,7 +33,8 @@ struct notify_address {
     std::string name;  // the path, or the abstract name without its '@'
     std::uint32_t cid = 0;
     std::uint32_t port = 0;
-    vsock_type type = vsock_type::any;  // "vsock:": DGRAM, falling back as systemd's sd_notify() does
+    vsock_type type =
+        vsock_type::any;  // "vsock:": DGRAM, falling back as systemd's sd_notify() does
 
     /// Fills `ec` with errc::bad_address or errc::address_too_long when `text` is not usable.
     static std::optional<notify_address> parse(std::string_view text, std::error_code &ec);
@@ -81,7 +82,8 @@ struct notifier_options {
 };
 
 /**
- * The sd_notify protocol client: one non-blocking datagram socket, opened lazily, no systemd library.
+ * The sd_notify protocol client: one non-blocking datagram socket, opened lazily, no systemd
+ * library.
  *
  * Outside systemd (no NOTIFY_SOCKET) every send is a cheap no-op that returns no_manager().
  * Sends never block and never throw: a full receiver queue comes back as EAGAIN.

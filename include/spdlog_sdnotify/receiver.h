@@ -59,9 +59,7 @@ public:
     std::uint64_t watchdog_pings() const noexcept { return watchdog_pings_; }
     bool watchdog_triggered() const noexcept { return watchdog_triggered_; }
     std::optional<std::uint64_t> extend_timeout_usec() const noexcept { return extend_timeout_; }
-    std::optional<std::uint64_t> watchdog_usec_override() const noexcept {
-        return watchdog_usec_;
-    }
+    std::optional<std::uint64_t> watchdog_usec_override() const noexcept { return watchdog_usec_; }
     std::uint64_t ready_count() const noexcept { return ready_count_; }
     std::uint64_t reloading_count() const noexcept { return reloading_count_; }
     std::uint64_t stopping_count() const noexcept { return stopping_count_; }

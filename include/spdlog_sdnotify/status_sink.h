@@ -47,12 +47,12 @@ struct status_sink_config {
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
  * The logging thread only copies the text into this sink's latest-wins slot, under the lock
- * spdlog already takes: no syscall, no allocation, no other lock, no waiting on systemd. The dispatcher's thread sanitises, redacts, coalesces
- * and rate-limits. The raw payload is sent by default; set_pattern("[%l] %v") on this sink sends
- * the formatted line instead (never colour codes). Patterns that spdlog spreads to every sink
- * (spdlog::set_pattern(), logger->set_pattern()) are for the console and files, and leave the
- * status text alone. Outside systemd a record costs one branch.
- * flush() does not wait: the newest text always leaves within min_interval (use
+ * spdlog already takes: no syscall, no allocation, no other lock, no waiting on systemd. The
+ * dispatcher's thread sanitises, redacts, coalesces and rate-limits. The raw payload is sent by
+ * default; set_pattern("[%l] %v") on this sink sends the formatted line instead (never colour
+ * codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(), logger->set_pattern())
+ * are for the console and files, and leave the status text alone. Outside systemd a record costs
+ * one branch. flush() does not wait: the newest text always leaves within min_interval (use
  * dispatcher::flush() to wait for it).
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();

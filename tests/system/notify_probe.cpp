@@ -63,8 +63,7 @@ std::string unescape(const std::string &in) {
                 out += '\0';
                 break;
             case 'x':
-                if (i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 &&
-                    hex_digit(in[i + 2]) >= 0) {
+                if (i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
                     out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
                     i += 2;
                 } else {
