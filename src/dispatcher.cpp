@@ -99,7 +99,7 @@ void dispatcher::remove_source(status_source *source) noexcept {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         removed_posted_ += posted;
-        if (changed) merge_locked(scratch_);
+        if (changed) merge_locked(scratch_, source);
         kick_ = true;
         idle_.store(false);
     }
@@ -117,11 +117,14 @@ void dispatcher::wake_from_source() noexcept {
     wake_.notify_one();
 }
 
-void dispatcher::merge_locked(const status_slot &slot) {
+void dispatcher::merge_locked(const status_slot &slot, const void *from) {
     if (slot.seq == 0) return;
-    if (merged_.seq == 0 || slot.latest_time >= merged_.latest_time) {
+    // Across sources the record time decides; a source's own newer text always wins, so a
+    // clock stepped backwards cannot freeze the status of a single sink.
+    if (merged_.seq == 0 || from == latest_from_ || slot.latest_time >= merged_.latest_time) {
         merged_.latest.assign(slot.latest);
         merged_.latest_time = slot.latest_time;
+        latest_from_ = from;
     }
     if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time)) {
         merged_.sticky.assign(slot.sticky);
@@ -137,7 +140,7 @@ bool dispatcher::collect() {
     for (auto &e : sources_) {
         if (!e.source->pull(scratch_, e.seen)) continue;  // the source's lock only
         std::lock_guard<std::mutex> lock(mutex_);
-        merge_locked(scratch_);
+        merge_locked(scratch_, e.source);
         any = true;
     }
     return any;
@@ -150,6 +153,7 @@ void dispatcher::post_status(std::string_view text, bool sticky,
     {
         std::lock_guard<std::mutex> lock(mutex_);
         merged_.put(text, sticky, when);
+        latest_from_ = this;
         ++own_posted_;
         // Only an idle thread needs waking; one waiting for min_interval will look anyway.
         wake = idle_.load();

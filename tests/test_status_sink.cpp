@@ -409,3 +409,18 @@ TEST_CASE("outside_systemd_the_sink_does_nothing", "[status_sink]") {
     CHECK(sink->get_dispatcher()->get_stats().posted == 0);
     CHECK(sink->get_dispatcher()->flush(10ms));
 }
+
+TEST_CASE("two_sinks_on_one_dispatcher_newest_record_wins", "[status_sink]") {
+    fixture f;
+    auto a = f.logger("a");
+    auto b = f.logger("b");  // a second status sink, same dispatcher
+    a->info("from a");
+    std::this_thread::sleep_for(2ms);
+    b->info("from b");
+    CHECK(f.status_now() == "from b");
+    a->info("from a again");
+    CHECK(f.status_now() == "from a again");
+    CHECK(f.dispatch->get_stats().posted == 3);
+    b.reset();  // a sink that goes away hands its text over first
+    CHECK(f.dispatch->get_stats().posted == 3);
+}

@@ -171,7 +171,7 @@ private:
     void run();
     void wake_from_source() noexcept;
     bool collect();  // pulls every source; true if anything new came
-    void merge_locked(const status_slot &slot);
+    void merge_locked(const status_slot &slot, const void *from);
     void deliver_status(std::unique_lock<std::mutex> &lock, bool final_delivery);
     bool sticky_active_locked(std::chrono::system_clock::time_point now) const;
     const std::string &display_locked(std::chrono::system_clock::time_point now) const;
@@ -190,8 +190,9 @@ private:
 
     // The merged view of every source: the newest text and the newest sticky text.
     status_slot merged_;
-    std::uint64_t own_posted_ = 0;      // post_status() calls
-    std::uint64_t removed_posted_ = 0;  // posts of sources since removed
+    const void *latest_from_ = nullptr;  // the source of merged_.latest (this: post_status)
+    std::uint64_t own_posted_ = 0;       // post_status() calls
+    std::uint64_t removed_posted_ = 0;   // posts of sources since removed
 
     // Sources and what was last pulled from each. Lock order: sources_mutex_, then a source's
     // lock, then mutex_ (a logging thread holds its sink's lock when it wakes us).
