@@ -397,3 +397,19 @@ TEST_CASE("sighup_sends_reloading_with_monotonic_usec_then_ready", "[lifecycle][
     kill(pid, SIGTERM);
     CHECK(wait_child(pid) == 42);  // SIGHUP did not kill it (no handler of its own for it)
 }
+
+TEST_CASE("exit_sends_stopping_while_the_lifecycle_lives", "[lifecycle][signal]") {
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+        auto *life = new lifecycle();  // never destroyed: exit() must still say STOPPING
+        life->ready("up");
+        std::exit(3);
+    }
+    CHECK(wait_child(pid) == 3);
+    rx.drain(200ms);
+    CHECK(rx.model.ready_count() == 1);
+    CHECK(rx.model.stopping_count() == 1);
+    CHECK(std::string(rx.model.active_state()) == "deactivating");
+}
