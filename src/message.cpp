@@ -214,7 +214,13 @@ std::error_code message::build(std::string &out) const {
             return errc::message_too_large;
         }
         out.append(status_key);
-        details::append_escaped(out, status_, max_datagram_size - out.size() - 1);
+        const std::size_t budget = max_datagram_size - out.size() - 1;
+        if (!details::append_escaped(out, status_, budget) &&
+            budget < truncation_marker.size()) {
+            // No room even for the marker: a silently emptied STATUS would mislead.
+            out.clear();
+            return errc::message_too_large;
+        }
         out.append(1, '\n');
     }
     if (out.size() > max_datagram_size) {

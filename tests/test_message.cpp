@@ -192,3 +192,13 @@ TEST_CASE("fixed_assignments_too_large_is_an_error_not_a_truncation", "[message]
     CHECK(m.build(out) == spdlog_sdnotify::errc::message_too_large);
     CHECK(out.empty());
 }
+
+TEST_CASE("status_without_room_for_its_marker_is_an_error", "[message]") {
+    // A custom value that leaves the STATUS two bytes: it cannot be cut visibly.
+    const std::string filler(4096 - 5 - 8 - 2, 'f');  // "X_F=" "\n", "STATUS=" "\n", 2 bytes
+    auto m = message{}.custom("X_F", filler).status("hello");
+    std::string out;
+    CHECK(m.build(out) == spdlog_sdnotify::errc::message_too_large);
+    CHECK(message{}.custom("X_F", filler).status("hi").build(out) == std::error_code{});
+    CHECK(out.size() == 4096);
+}
