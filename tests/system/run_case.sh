@@ -28,7 +28,8 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               status_empty_clears stopping reloading_by_notify reload_via_systemctl
               watchdog_trigger errno pid1_refuses_raw_noncharacter sink_burst
               worker_ready_by_log worker_stop worker_watchdog_alive worker_watchdog_unhealthy
-              worker_reload worker_slow_start_extended slow_start_without_extend_times_out)
+              worker_reload worker_slow_start_extended slow_start_without_extend_times_out
+              worker_private_network worker_user_nobody)
 cases_trixie=(notify_reload worker_notify_reload)
 
 if [[ ${1:-} == list ]]; then
@@ -226,6 +227,20 @@ case $CASE in
     expect ActiveState active
     expect Result success
     journal | grep -q 'listening on :8080' || fail "no 'listening on' line" ;;
+  worker_private_network)
+    # PrivateNetwork=yes: no abstract sockets of the host's netns, but /run/systemd/notify works.
+    EXE=$WORKER run -p PrivateNetwork=yes -w active -w 'status:^handled [0-9]+ requests$' -- \
+        --requests-every 500 || fail "the worker did not report with PrivateNetwork=yes"
+    expect ActiveState active
+    pid1_ignored_nothing ;;
+  worker_user_nobody)
+    EXE=$WORKER run -p User=nobody -p WatchdogSec=2 -w active -w sleep:3 \
+        -w 'status:^handled [0-9]+ requests$' -- --requests-every 500 ||
+      fail "the worker did not report as User=nobody"
+    expect ActiveState active
+    expect NRestarts 0
+    journal | grep -q 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
   slow_start_without_extend_times_out)
     # The control for the case above: the same slow start without EXTEND_TIMEOUT_USEC fails.
     run -p TimeoutStartSec=2 -w failed -- sleep:5000 ready forever ||
