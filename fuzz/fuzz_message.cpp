@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     check(parsed.find("READY").has_value() == ready, "READY present exactly when asked");
     check(parsed.find("STOPPING").has_value() == stopping, "STOPPING present exactly when asked");
     check(parsed.find("RELOADING").has_value() == reloading, "RELOADING exactly when asked");
-    std::size_t expected = 1 + (ready ? 1 : 0) + (stopping ? 1 : 0) + (custom ? 1 : 0) +
-                           (reloading ? 2 : 0);
+    std::size_t expected =
+        1 + (ready ? 1 : 0) + (stopping ? 1 : 0) + (custom ? 1 : 0) + (reloading ? 2 : 0);
     check(parsed.assignments.size() == expected, "nothing injected: one line per assignment");
 
     const auto status = parsed.find("STATUS");

@@ -7,6 +7,7 @@
 # benchmark's comparison with sd_notify(): the library never links it.
 set -euo pipefail
 pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev libsystemd-dev
+      clang clang-tidy clang-format libclang-rt-14-dev
       debootstrap systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -257,10 +257,10 @@ struct signal_setup {
 };
 signal_setup g_signals;
 
+// Datagrams are sent by length, so nothing here is NUL-terminated.
 std::size_t append(char *buf, std::size_t at, const char *text) noexcept {
-    const std::size_t n = strlen(text);
-    memcpy(buf + at, text, n);
-    return at + n;
+    while (*text != '\0') buf[at++] = *text++;
+    return at;
 }
 
 std::size_t append_u64(char *buf, std::size_t at, std::uint64_t v) noexcept {

@@ -215,8 +215,7 @@ std::error_code message::build(std::string &out) const {
         }
         out.append(status_key);
         const std::size_t budget = max_datagram_size - out.size() - 1;
-        if (!details::append_escaped(out, status_, budget) &&
-            budget < truncation_marker.size()) {
+        if (!details::append_escaped(out, status_, budget) && budget < truncation_marker.size()) {
             // No room even for the marker: a silently emptied STATUS would mislead.
             out.clear();
             return errc::message_too_large;

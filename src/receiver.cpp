@@ -106,10 +106,10 @@ parsed_notification parse_notification(std::string_view datagram, bool truncated
         if (starts_with(a, "STATUS=")) ++statuses;
     }
     if (statuses > 1)
-        p.warnings.push_back("several STATUS= in one datagram: only the first counts");
+        p.warnings.emplace_back("several STATUS= in one datagram: only the first counts");
     if (const auto status = p.find("STATUS")) {
         if (!systemd_utf8_valid(*status))
-            p.warnings.push_back(
+            p.warnings.emplace_back(
                 "Status message in notification message is not UTF-8 clean, ignoring.");
     }
     return p;
@@ -140,12 +140,12 @@ bool service_model::apply(const parsed_notification &message) {
     } else if (value("RELOADING") == std::string_view("1")) {
         ++reloading_count_;
         if (!value("MONOTONIC_USEC"))
-            warnings_.push_back("RELOADING=1 without MONOTONIC_USEC=: Type=notify-reload hangs");
+            warnings_.emplace_back("RELOADING=1 without MONOTONIC_USEC=: Type=notify-reload hangs");
         if (state_ == state::active) state_ = state::reloading;
     } else if (value("READY") == std::string_view("1")) {
         ++ready_count_;
         if (state_ == state::deactivating)
-            warnings_.push_back("READY=1 after STOPPING=1 is ignored");
+            warnings_.emplace_back("READY=1 after STOPPING=1 is ignored");
         else
             state_ = state::active;
     }
