@@ -8,7 +8,7 @@
 set -euo pipefail
 pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev libsystemd-dev
       clang clang-tidy clang-format libclang-rt-14-dev
-      debootstrap systemd-container)
+      python3 debootstrap systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -96,14 +96,27 @@ int main(int argc, char **argv) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
 
     auto stamp = [&] { return std::chrono::duration<double>(clock_type::now() - start).count(); };
+    // On a terminal the status line is redrawn in place; piped, every change is a line of its own.
+    const bool tty = isatty(STDOUT_FILENO) == 1;
+    bool live_line = false;  // a redrawable line is on screen (tty)
+    auto permanent = [&](const char *fmt, auto... args) {
+        if (live_line) std::printf("\r\033[2K");
+        live_line = false;
+        std::printf("[%8.3f] ", stamp());
+        std::printf(fmt, args...);
+        std::printf("\n");
+    };
     spdlog_sdnotify::service_model model;
     std::size_t model_warnings_seen = 0;
     auto last_ping = clock_type::now();
     bool watchdog_late = false;
-    std::printf("[%8.3f] state=%s (started pid %d, NOTIFY_SOCKET=%s)\n", stamp(),
-                model.active_state(), static_cast<int>(child), receiver.address().c_str());
+    permanent("state=%s (started pid %d, NOTIFY_SOCKET=%s%s)", model.active_state(),
+              static_cast<int>(child), receiver.address().c_str(),
+              watchdog_usec > 0 ? ", WATCHDOG_USEC set" : "");
     std::fflush(stdout);
 
+    std::string shown_state = model.active_state(), shown_status;
+    int shown_errno = 0;
     int status = 0;
     bool exited = false;
     while (true) {
@@ -118,51 +131,69 @@ int main(int argc, char **argv) {
             if (watchdog_usec > 0 && model.current_state() != decltype(model)::state::activating &&
                 model.current_state() != decltype(model)::state::deactivating && !watchdog_late &&
                 clock_type::now() - last_ping > std::chrono::microseconds(watchdog_usec)) {
-                std::printf(
-                    "[%8.3f] warning: watchdog: no WATCHDOG=1 for %lld us; systemd "
-                    "would run the watchdog action now\n",
-                    stamp(), watchdog_usec);
+                permanent(
+                    "warning: watchdog: no WATCHDOG=1 for %lld us; systemd would run the "
+                    "watchdog action now",
+                    watchdog_usec);
                 watchdog_late = true;
             }
             std::fflush(stdout);
             continue;
         }
         if (!notify_all && d->sender_pid != 0 && d->sender_pid != child) {
-            std::printf(
-                "[%8.3f] ignored: message from pid %d, but only the main pid %d may send "
-                "(NotifyAccess=main)\n",
-                stamp(), static_cast<int>(d->sender_pid), static_cast<int>(child));
+            permanent(
+                "ignored: message from pid %d, but only the main pid %d may send "
+                "(NotifyAccess=main)",
+                static_cast<int>(d->sender_pid), static_cast<int>(child));
             continue;
         }
         const auto parsed = spdlog_sdnotify::parse_notification(d->bytes, d->truncated);
         if (!parsed.accepted) {
-            std::printf("[%8.3f] DROPPED by PID 1: %s\n", stamp(), parsed.drop_reason.c_str());
+            permanent("DROPPED by PID 1: %s", parsed.drop_reason.c_str());
             continue;
         }
-        for (const auto &w : parsed.warnings)
-            std::printf("[%8.3f] warning: %s\n", stamp(), w.c_str());
+        for (const auto &w : parsed.warnings) permanent("warning: %s", w.c_str());
         const std::uint64_t pings_before = model.watchdog_pings();
         model.apply(parsed);
         for (; model_warnings_seen < model.warnings().size(); ++model_warnings_seen)
-            std::printf("[%8.3f] warning: %s\n", stamp(),
-                        model.warnings()[model_warnings_seen].c_str());
+            permanent("warning: %s", model.warnings()[model_warnings_seen].c_str());
         if (model.watchdog_pings() != pings_before) {
             last_ping = clock_type::now();
             watchdog_late = false;
         }
-        std::printf("[%8.3f] state=%s status=\"%s\"", stamp(), model.active_state(),
-                    model.status_text().c_str());
-        if (model.status_errno() != 0) std::printf(" errno=%d", model.status_errno());
-        if (model.watchdog_triggered()) std::printf(" watchdog=triggered");
-        std::printf("\n");
+        // What else the message said (READY=1, EXTEND_TIMEOUT_USEC=...), pings aside.
+        std::string extras;
+        for (const auto &a : parsed.assignments) {
+            if (a.rfind("STATUS=", 0) == 0 || a == "WATCHDOG=1") continue;
+            extras += (extras.empty() ? "" : " ") + a;
+        }
+        const bool state_changed = shown_state != model.active_state();
+        const bool changed = state_changed || shown_status != model.status_text() ||
+                             shown_errno != model.status_errno() || !extras.empty();
+        shown_state = model.active_state();
+        shown_status = model.status_text();
+        shown_errno = model.status_errno();
+        if (tty && !state_changed && extras.empty()) {
+            // Status churn and pings: redraw one line in place.
+            std::printf("\r\033[2K[%8.3f] state=%s status=\"%s\" (pings %llu)", stamp(),
+                        model.active_state(), model.status_text().c_str(),
+                        static_cast<unsigned long long>(model.watchdog_pings()));
+            live_line = true;
+        } else if (changed) {
+            std::string line = "state=" + shown_state + " status=\"" + shown_status + "\"";
+            if (shown_errno != 0) line += " errno=" + std::to_string(shown_errno);
+            if (!extras.empty()) line += " (" + extras + ")";
+            permanent("%s", line.c_str());
+        }
         std::fflush(stdout);
     }
+    if (live_line) std::printf("\n");
     unlink(receiver.address().c_str());
     rmdir(dir.c_str());
     if (WIFSIGNALED(status)) {
-        std::printf("[%8.3f] exited: killed by signal %d\n", stamp(), WTERMSIG(status));
+        permanent("exited: killed by signal %d", WTERMSIG(status));
         return 128 + WTERMSIG(status);
     }
-    std::printf("[%8.3f] exited: status %d\n", stamp(), WEXITSTATUS(status));
+    permanent("exited: status %d", WEXITSTATUS(status));
     return WEXITSTATUS(status);
 }
