@@ -56,8 +56,8 @@ public:
             ++handled;
             if (std::chrono::steady_clock::now() >= next_report) {
                 spdlog::info("handled {} requests", handled);
-                next_report = std::chrono::steady_clock::now() +
-                              std::chrono::milliseconds(requests_every_);
+                next_report =
+                    std::chrono::steady_clock::now() + std::chrono::milliseconds(requests_every_);
             }
         }
         spdlog::info("draining {} connections", 3);

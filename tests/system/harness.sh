@@ -77,6 +77,8 @@ usage:
                              rejections etc.)
       --keep                 leave the container up afterwards (a later run skips ~1 s boot + ~0.5 s poweroff)
       --bind-ro DIR          when this run boots the container: bind DIR read-only, same path
+      --unit-file FILE       use this unit file (ExecStart='s program becomes the staged EXE;
+                             -p lines are added to its [Service] section)
   harness.sh exec CMD...         run CMD inside the container (nsenter)
   harness.sh down                power off the container, remove its cgroups and leftovers
   harness.sh status              say whether the container is up
@@ -308,6 +310,7 @@ wait_for() {  # $1 cond, $2 deadline (epoch s), $3 t0 for the report. Sets rc=1 
 
 cmd_run() {
   local props=() uprops=() files=() waits=() timeout=30 stop=0 show=$DEFAULT_PROPS keep=0 debug=0
+  local unit_file=
   UNIT=rsd-test
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -322,6 +325,7 @@ cmd_run() {
       --keep) keep=1; shift;;
       --debug-pid1) debug=1; shift;;
       --bind-ro) BIND_RO+=("$(realpath "$2")"); shift 2;;
+      --unit-file) unit_file=$(realpath "$2"); shift 2;;
       -h|--help) usage; exit 0;;
       --) shift; break;;
       -*) die "unknown option $1";;
@@ -354,6 +358,27 @@ cmd_run() {
   for a in "$dir/$(basename "$exe")" "$@"; do
     a=${a//\\/\\\\}; a=${a//\"/\\\"}; a=${a//%/%%}; a=${a//\$/\$\$}; q+=("\"$a\"")
   done
+  if [[ -n $unit_file ]]; then
+    # The project's own unit file, as shipped: only ExecStart='s program is pointed at the
+    # staged copy (its arguments stay), and the staging lines are added to [Service].
+    local line
+    {
+      echo "# $unit_file, adapted by harness.sh"
+      while IFS= read -r line || [[ -n $line ]]; do
+        if [[ $line == ExecStart=* ]]; then
+          local rest=${line#ExecStart=}; rest=${rest#* }; [[ $rest == "${line#ExecStart=}" ]] && rest=
+          echo "ExecStart=\"$dir/$(basename "$exe")\" $rest $([[ $# -gt 0 ]] && printf '%s ' "${q[@]:1}")"
+          continue
+        fi
+        echo "$line"
+        if [[ $line == "[Service]" ]]; then
+          echo "WorkingDirectory=$dir"
+          [[ -n $ldpath ]] && echo "Environment=LD_LIBRARY_PATH=$ldpath"
+          for a in "${props[@]}"; do echo "$a"; done
+        fi
+      done < "$unit_file"
+    } > "$c/run/systemd/system/$UNIT.service"
+  else
   {
     echo "# written by harness.sh"
     echo "[Unit]"
@@ -366,6 +391,7 @@ cmd_run() {
     [[ -n $ldpath ]] && echo "Environment=LD_LIBRARY_PATH=$ldpath"
     for a in "${props[@]}"; do echo "$a"; done
   } > "$c/run/systemd/system/$UNIT.service"
+  fi
   echo "=== unit file /run/systemd/system/$UNIT.service"
   cat "$c/run/systemd/system/$UNIT.service"
   IN systemctl daemon-reload

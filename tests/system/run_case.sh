@@ -29,7 +29,8 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               watchdog_trigger errno pid1_refuses_raw_noncharacter sink_burst
               worker_ready_by_log worker_stop worker_watchdog_alive worker_watchdog_unhealthy
               worker_reload worker_slow_start_extended slow_start_without_extend_times_out
-              worker_private_network worker_user_nobody)
+              worker_private_network worker_user_nobody
+              example_request_worker example_batch_job example_worker_service)
 cases_trixie=(notify_reload worker_notify_reload)
 
 if [[ ${1:-} == list ]]; then
@@ -50,6 +51,7 @@ esac
 CASE=${1:?usage: run_case.sh CASE}
 [[ -n ${PROBE:-} && -x $PROBE ]] || fail "PROBE (the notify_probe binary) is not set"
 [[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker example) is not set"
+[[ $CASE != example_* || -d ${EXAMPLES:-/nonexistent} ]] || fail "EXAMPLES (the examples' build folder) is not set"
 OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
 
 # run HARNESS-OPTIONS -- PROBE-ARGS: the unit is named after the case; the container is kept up.
@@ -240,6 +242,29 @@ case $CASE in
     expect ActiveState active
     expect NRestarts 0
     journal | grep -q 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  # The examples with the unit files they ship (examples/*.service).
+  example_request_worker)
+    EXE=$EXAMPLES/request_worker run --unit-file "$here/../../examples/request_worker.service" \
+        --stop -w active -w 'status:^served [0-9]+ requests, queue depth [0-9]$' -- ||
+      fail "request_worker.service did not run as shipped"
+    journal | grep -q 'stopped after' || fail "the worker's own SIGTERM handling did not run"
+    journal | grep -q 'Deactivated successfully' || fail "the unit did not stop cleanly"
+    pid1_ignored_nothing ;;
+  example_batch_job)
+    EXE=$EXAMPLES/batch_job run --unit-file "$here/../../examples/batch_job.service" \
+        -w active -w 'status:^processing: [0-9]+% \([0-9]+/200 items\)$' -w inactive -- ||
+      fail "batch_job.service did not show its progress as a percentage"
+    journal | grep -q 'batch complete: 200 items' || fail "the batch did not complete"
+    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with success"
+    pid1_ignored_nothing ;;
+  example_worker_service)
+    EXE=$EXAMPLES/worker_service run --unit-file "$here/../../examples/worker_service.service" \
+        -w active -w do:reload -w 'prop:StatusText=configuration reloaded' \
+        -w prop:ActiveState=active -w sleep:6 -w prop:ActiveState=active -- ||
+      fail "worker_service.service did not reload or did not stay up under its watchdog"
+    expect WatchdogUSec 5s
+    expect NRestarts 0
     pid1_ignored_nothing ;;
   slow_start_without_extend_times_out)
     # The control for the case above: the same slow start without EXTEND_TIMEOUT_USEC fails.

@@ -1,0 +1,47 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+
+// An existing request worker, made to report to systemd with set-up lines only (marked).
+// It logs what it does; `systemctl status` shows the latest line, the unit turns active on
+// "accepting requests", and SIGTERM is reported as STOPPING before the worker's own handling.
+//
+// Unit file: examples/request_worker.service
+#include <spdlog_sdnotify/lifecycle.h>
+#include <spdlog_sdnotify/status_sink.h>
+
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace {
+volatile sig_atomic_t running = 1;
+}
+
+int main() {
+    signal(SIGTERM, [](int) { running = 0; });
+
+    // ---- spdlog_sdnotify set-up ----
+    spdlog_sdnotify::attach_all();
+    spdlog_sdnotify::lifecycle_config notify;
+    notify.ready_when = spdlog_sdnotify::rule::contains("accepting requests");
+    notify.stop_on_signals = true;
+    spdlog_sdnotify::lifecycle lifecycle(notify);
+    // ---- end of set-up ----
+
+    spdlog::info("connecting to the queue");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    spdlog::info("accepting requests");
+    std::mt19937 rng(42);
+    long served = 0;
+    while (running) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 50));
+        if (++served % 10 == 0)
+            spdlog::info("served {} requests, queue depth {}", served, rng() % 8);
+    }
+    spdlog::info("stopped after {} requests", served);
+    return 0;
+}
