@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 spdlog_sdnotify authors.
+# Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#
+# The packaging tests (registered by tests/packaging/CMakeLists.txt): outside projects that use
+# spdlog_sdnotify the ways the README shows, each building and running consumer.cpp.
+#
+#   run.sh install           cmake --install of the library's build tree into $SDN_WORK/prefix
+#   run.sh find_package      a CMake project with find_package(spdlog_sdnotify) over that prefix
+#   run.sh pkg_config        g++ with `pkg-config --cflags --libs spdlog_sdnotify` over it
+#   run.sh add_subdirectory  a CMake project with add_subdirectory(<source dir>)
+#   run.sh header_only       configure the library with SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, build
+#                            only its target, install it, then find_package and pkg-config checks
+#
+# Environment (set by CMakeLists.txt): SDN_SOURCE_DIR, SDN_BUILD_DIR (the library's build tree),
+# SDN_WORK (this directory's build dir), SDN_CMAKE, SDN_GENERATOR, SDN_CXX, SDN_CXX_FLAGS and
+# SDN_EXE_LINKER_FLAGS (the library build's, e.g. sanitizers: consumers use them too), SDN_VERSION,
+# SDN_CONFIG, SDN_HEADER_ONLY (0/1: the flavour of SDN_BUILD_DIR), SDN_WARNINGS (ON/OFF),
+# SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|header_only}
+prefix=$SDN_WORK/prefix
+jobs=${SDN_JOBS:-2}
+t0=$(date +%s.%N)
+
+# Consumers are built with the library build's compiler and flags.
+same_toolchain=(-G "$SDN_GENERATOR" -DCMAKE_CXX_COMPILER="$SDN_CXX"
+                -DCMAKE_CXX_FLAGS="${SDN_CXX_FLAGS:-}"
+                -DCMAKE_EXE_LINKER_FLAGS="${SDN_EXE_LINKER_FLAGS:-}")
+
+say() { printf '[packaging.%s] %s\n' "$mode" "$*"; }
+fail() { say "FAILED: $*"; exit 1; }
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+run() { say "\$ $*"; "$@"; }
+
+# Configures and builds one of the consumer projects in a fresh build dir, then runs its program.
+consumer_project() {  # SOURCE BUILD [cmake args...]
+    local src=$1 build=$2
+    shift 2
+    rm -rf "$build"
+    run "$SDN_CMAKE" -S "$src" -B "$build" "${same_toolchain[@]}" \
+        -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON "$@"
+    run "$SDN_CMAKE" --build "$build" --target consumer -j"$jobs"
+    run "$build/consumer"
+}
+
+pc_dir() {  # PREFIX: the directory holding spdlog_sdnotify.pc
+    local pc
+    pc=$(find "$1" -path '*/pkgconfig/spdlog_sdnotify.pc' | head -1)
+    [[ -n $pc ]] || fail "no pkgconfig/spdlog_sdnotify.pc under $1"
+    dirname "$pc"
+}
+
+# pkg-config's answer for a prefix: the version, and an -I that is PREFIX/include.
+pkg_config_checks() {  # PREFIX
+    local p=$1 dir flags inc found=
+    dir=$(pc_dir "$p")
+    export PKG_CONFIG_PATH=$dir
+    [[ $(pkg-config --modversion spdlog_sdnotify) == "$SDN_VERSION" ]] ||
+        fail "pkg-config --modversion: $(pkg-config --modversion spdlog_sdnotify)"
+    flags=$(pkg-config --cflags --libs spdlog_sdnotify) || fail "pkg-config --cflags --libs"
+    say "pkg-config --cflags --libs spdlog_sdnotify: $flags"
+    for inc in $(pkg-config --cflags-only-I spdlog_sdnotify); do
+        [[ $(realpath -m "${inc#-I}") == $(realpath "$p/include") ]] && found=1
+    done
+    [[ -n $found ]] || fail "no -I for $p/include"
+    [[ " $flags " == *" -lspdlog_sdnotify "* ]] || fail "no -lspdlog_sdnotify"
+}
+
+case $mode in
+install)
+    rm -rf "$prefix"
+    run "$SDN_CMAKE" --install "$SDN_BUILD_DIR" --prefix "$prefix" \
+        ${SDN_CONFIG:+--config "$SDN_CONFIG"}
+    for f in include/spdlog_sdnotify/status_sink.h include/spdlog_sdnotify/version.h; do
+        [[ -f $prefix/$f ]] || fail "not installed: $f"
+    done
+    for f in libspdlog_sdnotify.* cmake/spdlog_sdnotify/spdlog_sdnotifyConfig.cmake \
+             cmake/spdlog_sdnotify/spdlog_sdnotifyConfigVersion.cmake \
+             cmake/spdlog_sdnotify/spdlog_sdnotifyTargets.cmake pkgconfig/spdlog_sdnotify.pc; do
+        compgen -G "$prefix/lib*/$f" >/dev/null || fail "not installed: <libdir>/$f"
+    done
+    if [[ ${SDN_TOOLS:-0} == 1 ]]; then
+        [[ -x $prefix/bin/sdnotify-watch ]] || fail "not installed: bin/sdnotify-watch"
+    fi
+    ;;
+find_package)
+    consumer_project "$here/find_package" "$SDN_WORK/find_package" \
+        -DCMAKE_PREFIX_PATH="$prefix" -DEXPECTED_PREFIX="$prefix" \
+        -DEXPECTED_VERSION="$SDN_VERSION" -DEXPECT_SPDLOG_HEADER_ONLY="$SDN_HEADER_ONLY"
+    ;;
+pkg_config)
+    pkg_config_checks "$prefix"
+    mkdir -p "$SDN_WORK/pkg_config"
+    # shellcheck disable=SC2046,SC2086  # flags and pkg-config's words are meant to be split
+    run "$SDN_CXX" ${SDN_CXX_FLAGS:-} -std=c++17 \
+        -DCONSUMER_EXPECT_SPDLOG_HEADER_ONLY="$SDN_HEADER_ONLY" \
+        "$here/consumer.cpp" -o "$SDN_WORK/pkg_config/consumer" ${SDN_EXE_LINKER_FLAGS:-} \
+        $(pkg-config --cflags --libs spdlog_sdnotify)
+    run "$SDN_WORK/pkg_config/consumer"
+    ;;
+add_subdirectory)
+    consumer_project "$here/add_subdirectory" "$SDN_WORK/add_subdirectory" \
+        -DSPDLOG_SDNOTIFY_SOURCE_DIR="$SDN_SOURCE_DIR"
+    [[ -f $SDN_WORK/add_subdirectory/consumerTargets.cmake ]] ||
+        fail "export() of a target linking spdlog_sdnotify wrote nothing"
+    ;;
+header_only)
+    build=$SDN_WORK/header_only-build
+    ho_prefix=$SDN_WORK/header_only-prefix
+    rm -rf "$build" "$ho_prefix"
+    run "$SDN_CMAKE" -S "$SDN_SOURCE_DIR" -B "$build" "${same_toolchain[@]}" \
+        -DSPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON \
+        -DSPDLOG_SDNOTIFY_INSTALL=ON -DSPDLOG_SDNOTIFY_BUILD_TESTS=OFF \
+        -DSPDLOG_SDNOTIFY_SYSTEM_TESTS=OFF -DSPDLOG_SDNOTIFY_BUILD_EXAMPLES=OFF \
+        -DSPDLOG_SDNOTIFY_BUILD_TOOLS=OFF -DSPDLOG_SDNOTIFY_BUILD_BENCH=OFF \
+        -DSPDLOG_SDNOTIFY_BUILD_WARNINGS="${SDN_WARNINGS:-OFF}"
+    run "$SDN_CMAKE" --build "$build" --target spdlog_sdnotify -j"$jobs"
+    run "$SDN_CMAKE" --install "$build" --prefix "$ho_prefix"
+    pkg_config_checks "$ho_prefix"
+    flags=$(pkg-config --cflags --libs spdlog_sdnotify)
+    [[ " $flags " != *" -DSPDLOG_COMPILED_LIB "* && " $flags " != *" -lspdlog "* ]] ||
+        fail "the header-only flavour's pkg-config file brings the compiled spdlog"
+    consumer_project "$here/find_package" "$SDN_WORK/header_only-find_package" \
+        -DCMAKE_PREFIX_PATH="$ho_prefix" -DEXPECTED_PREFIX="$ho_prefix" \
+        -DEXPECTED_VERSION="$SDN_VERSION" -DEXPECT_SPDLOG_HEADER_ONLY=1
+    if command -v readelf >/dev/null; then
+        ! readelf -d "$SDN_WORK/header_only-find_package/consumer" | grep -q 'NEEDED.*libspdlog' ||
+            fail "the header-only consumer links libspdlog"
+    fi
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
+say "passed in $(elapsed) s"
