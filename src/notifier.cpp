@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include <cstddef>
-#include <limits>
 #include <string>
+
+#include "parse.h"
 
 namespace spdlog_sdnotify {
 namespace {
@@ -62,18 +63,6 @@ constexpr pid_t packed_pid(std::uint64_t v) noexcept {
 }
 constexpr int packed_fd(std::uint64_t v) noexcept {
     return static_cast<int>(static_cast<std::uint32_t>(v & 0xFFFFFFFFU));
-}
-
-bool parse_u32(std::string_view s, std::uint32_t &out) noexcept {
-    if (s.empty() || s.size() > 10) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (v > std::numeric_limits<std::uint32_t>::max()) return false;
-    out = static_cast<std::uint32_t>(v);
-    return true;
 }
 
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
@@ -131,8 +120,9 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
         const auto rest = text.substr(p.text.size());
         const auto colon = rest.find(':');
         // The CID is mandatory: systemd's sd_notify() refuses VMADDR_CID_ANY for sd_notify.
-        if (colon == std::string_view::npos || !parse_u32(rest.substr(0, colon), a.cid) ||
-            !parse_u32(rest.substr(colon + 1), a.port) || a.cid == VMADDR_CID_ANY) {
+        if (colon == std::string_view::npos ||
+            !details::parse_unsigned(rest.substr(0, colon), a.cid) ||
+            !details::parse_unsigned(rest.substr(colon + 1), a.port) || a.cid == VMADDR_CID_ANY) {
             ec = errc::bad_address;
             return std::nullopt;
         }
@@ -459,16 +449,14 @@ std::optional<std::chrono::microseconds> watchdog_enabled(bool unset_environment
     const char *pid_env = getenv(watchdog_pid_env);
     std::optional<std::chrono::microseconds> result;
     if (usec_env != nullptr) {
-        char *end = nullptr;
-        errno = 0;
-        const unsigned long long usec = strtoull(usec_env, &end, 10);
-        const bool number = errno == 0 && end != usec_env && *end == '\0' && usec_env[0] != '-';
+        std::uint64_t usec = 0;
         // 0 and "infinity" (UINT64_MAX) mean no watchdog, as in sd_watchdog_enabled().
-        const bool usable = number && usec > 0 && usec < std::numeric_limits<std::int64_t>::max();
+        const bool usable = details::parse_unsigned(usec_env, usec) && usec > 0 &&
+                            usec < static_cast<std::uint64_t>(INT64_MAX);
         bool ours = true;
         if (pid_env != nullptr) {
             std::uint32_t pid = 0;
-            ours = parse_u32(pid_env, pid) && static_cast<pid_t>(pid) == ::getpid();
+            ours = details::parse_unsigned(pid_env, pid) && static_cast<pid_t>(pid) == ::getpid();
         }
         if (usable && ours) result = std::chrono::microseconds(static_cast<std::int64_t>(usec));
     }

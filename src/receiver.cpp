@@ -12,6 +12,7 @@
 
 #include <cstddef>
 
+#include "parse.h"
 #include "utf8.h"
 
 namespace spdlog_sdnotify {
@@ -19,19 +20,6 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) noexcept {
     return s.substr(0, prefix.size()) == prefix;
-}
-
-bool parse_u64(std::string_view s, std::uint64_t &out) noexcept {
-    if (s.empty() || s.size() > 20) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        const auto digit = static_cast<std::uint64_t>(c - '0');
-        if (v > (UINT64_MAX - digit) / 10) return false;
-        v = v * 10 + digit;
-    }
-    out = v;
-    return true;
 }
 
 }  // namespace
@@ -155,7 +143,7 @@ bool service_model::apply(const parsed_notification &message) {
     }
     if (auto e = value("ERRNO")) {
         std::uint64_t v = 0;
-        if (parse_u64(*e, v) && v <= 4095) status_errno_ = static_cast<int>(v);
+        if (details::parse_unsigned(*e, v) && v <= 4095) status_errno_ = static_cast<int>(v);
     }
     if (auto w = value("WATCHDOG")) {
         if (*w == "1") ++watchdog_pings_;
@@ -163,11 +151,11 @@ bool service_model::apply(const parsed_notification &message) {
     }
     if (auto w = value("WATCHDOG_USEC")) {
         std::uint64_t v = 0;
-        if (parse_u64(*w, v)) watchdog_usec_ = v;
+        if (details::parse_unsigned(*w, v)) watchdog_usec_ = v;
     }
     if (auto x = value("EXTEND_TIMEOUT_USEC")) {
         std::uint64_t v = 0;
-        if (parse_u64(*x, v)) extend_timeout_ = v;
+        if (details::parse_unsigned(*x, v)) extend_timeout_ = v;
     }
     return true;
 }
