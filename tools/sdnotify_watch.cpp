@@ -180,7 +180,8 @@ int main(int argc, char **argv) {
                         static_cast<unsigned long long>(model.watchdog_pings()));
             live_line = true;
         } else if (changed) {
-            std::string line = "state=" + shown_state + " status=\"" + shown_status + "\"";
+            std::string line = "state=";
+            line.append(shown_state).append(" status=\"").append(shown_status).append("\"");
             if (shown_errno != 0) line += " errno=" + std::to_string(shown_errno);
             if (!extras.empty()) line += " (" + extras + ")";
             permanent("%s", line.c_str());
