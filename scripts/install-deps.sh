@@ -11,7 +11,7 @@ pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev
       python3 debootstrap systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] || missing+=("$p")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 sudo=; [[ $(id -u) == 0 ]] || sudo=sudo

@@ -288,7 +288,7 @@ check_cond() {  # $1 cond. 0 met, 1 not yet, 3 unit is dead (cannot be met any m
               [[ $(IN systemctl show -p "${kv%%=*}" --value "$UNIT.service") == "${kv#*=}" ]] && return 0 ;;
     log:*)    IN journalctl --no-pager -q -o cat --after-cursor="$CURSOR" \
                 _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" + _PID=1 2>/dev/null |
-                grep -Eq -- "${cond#log:}" && return 0; return 1 ;;
+                grep -E -- "${cond#log:}" >/dev/null && return 0; return 1 ;;
     *) die "unknown wait condition: $cond" ;;
   esac
   [[ $dead == 1 ]] && return 3

@@ -68,6 +68,9 @@ run() {
 # The value of a property in the final `systemctl show` section.
 shown() { sed -n '/^=== systemctl show/,/^=== systemctl status/p' "$OUT" | sed -n "s/^$1=//p"; }
 journal() { sed -n '/^=== journal/,/^=== timings/p' "$OUT"; }
+# Whether the journal has a line matching the ERE. Not `journal | grep -q`: with pipefail, grep
+# quitting at the first match can fail the pipeline (SIGPIPE to the writer).
+jhas() { journal | grep -E -- "$1" >/dev/null; }
 expect() {  # NAME VALUE
   local got; got=$(shown "$1")
   [[ $got == "$2" ]] || fail "$1: expected '$2', got '$got'"
@@ -75,7 +78,7 @@ expect() {  # NAME VALUE
 # PID 1's lines for a notify message it dropped, refused or cut (systemd 252 and 257 wording).
 pid1_refusals='[Nn]otif[a-z]* message.*[Ii]gnor|not UTF-8 clean|Out of memory|exceeded maximum size|embedded NUL|reception only permitted|overly long|truncated'
 pid1_ignored_nothing() {
-  if journal | grep -Eq "$pid1_refusals"; then
+  if jhas "$pid1_refusals"; then
     fail "PID 1 dropped or refused a message: $(journal | grep -E "$pid1_refusals")"
   fi
 }
@@ -121,7 +124,7 @@ case $CASE in
     run -w active -w prop:ActiveState=deactivating -w 'prop:StatusText=shutting down' -w inactive -- \
       ready:up sleep:1500 'stopping:shutting down' sleep:2500 ||
       fail "STOPPING=1 did not take the unit through deactivating to inactive"
-    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with success"
+    jhas 'Deactivated successfully' || fail "the unit did not end with success"
     pid1_ignored_nothing ;;
   reloading_by_notify)
     run -w active -w prop:ActiveState=reloading -w prop:ActiveState=active -w 'prop:StatusText=reloaded' -- \
@@ -145,7 +148,7 @@ case $CASE in
       fail "Type=notify-reload: systemctl reload did not go reloading -> active"
     expect ActiveState active
     expect Type notify-reload
-    journal | grep -q 'Reloaded' || fail "no 'Reloaded' line in the journal"
+    jhas 'Reloaded' || fail "no 'Reloaded' line in the journal"
     pid1_ignored_nothing ;;
   watchdog_trigger)
     run -w active -w failed -- ready:up sleep:500 watchdog-trigger forever ||
@@ -185,18 +188,18 @@ case $CASE in
     EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
         -w 'status:^(listening on :8080|handled [0-9]+ requests)$' -- --start-delay 1500 ||
       fail "the unit did not go activating -> active on its 'listening on' line"
-    journal | grep -q 'listening on :8080' || fail "no 'listening on' line"
+    jhas 'listening on :8080' || fail "no 'listening on' line"
     expect ActiveState active
     pid1_ignored_nothing ;;
   worker_stop)
     EXE=$WORKER run --debug-pid1 --stop -w active -- ||
       fail "the worker did not start"
     # 252 logs "from PID N (A, B)", 257 "from PID N: A, B".
-    journal | grep -Eq 'Got notification message from PID [0-9]+(: | \()STOPPING=1, STATUS=stopping \(SIGTERM\)' ||
+    jhas 'Got notification message from PID [0-9]+(: | \()STOPPING=1, STATUS=stopping \(SIGTERM\)' ||
       fail "PID 1 got no STOPPING=1 on systemctl stop"
-    journal | grep -q 'shut down cleanly' || fail "the app's own SIGTERM handling did not run"
-    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with Result=success"
-    journal | grep -q 'Failed with result' && fail "the unit failed"
+    jhas 'shut down cleanly' || fail "the app's own SIGTERM handling did not run"
+    jhas 'Deactivated successfully' || fail "the unit did not end with Result=success"
+    jhas 'Failed with result' && fail "the unit failed"
     pid1_ignored_nothing ;;
   worker_watchdog_alive)
     EXE=$WORKER TIMEOUT=60 run -p WatchdogSec=2 -w active -w sleep:10 -w prop:ActiveState=active -- ||
@@ -209,7 +212,7 @@ case $CASE in
     EXE=$WORKER run -p WatchdogSec=2 -w active -w failed -- --unhealthy-after 1500 ||
       fail "an unhealthy worker was not killed by the watchdog"
     expect Result watchdog
-    journal | grep -q 'Watchdog timeout' || fail "no watchdog timeout in the journal" ;;
+    jhas 'Watchdog timeout' || fail "no watchdog timeout in the journal" ;;
   worker_reload)
     EXE=$WORKER run -p 'ExecReload=/bin/kill -HUP $MAINPID' -w active -w do:reload \
         -w prop:ActiveState=reloading -w 'prop:StatusText=configuration reloaded' \
@@ -221,14 +224,14 @@ case $CASE in
     EXE=$WORKER run -p Type=notify-reload -w active -w do:reload -w prop:ActiveState=reloading \
         -w 'prop:StatusText=configuration reloaded' -w prop:ActiveState=active -- ||
       fail "Type=notify-reload: systemctl reload did not go reloading -> active"
-    journal | grep -q 'Reloaded' || fail "no 'Reloaded' line in the journal"
+    jhas 'Reloaded' || fail "no 'Reloaded' line in the journal"
     pid1_ignored_nothing ;;
   worker_slow_start_extended)
     EXE=$WORKER run -p TimeoutStartSec=2 -w active -- --start-delay 5000 ||
       fail "a 5 s start with TimeoutStartSec=2 did not survive"
     expect ActiveState active
     expect Result success
-    journal | grep -q 'listening on :8080' || fail "no 'listening on' line" ;;
+    jhas 'listening on :8080' || fail "no 'listening on' line" ;;
   worker_private_network)
     # PrivateNetwork=yes: no abstract sockets of the host's netns, but /run/systemd/notify works.
     EXE=$WORKER run -p PrivateNetwork=yes -w active -w 'status:^handled [0-9]+ requests$' -- \
@@ -241,22 +244,22 @@ case $CASE in
       fail "the worker did not report as User=nobody"
     expect ActiveState active
     expect NRestarts 0
-    journal | grep -q 'Failed with result' && fail "the unit failed"
+    jhas 'Failed with result' && fail "the unit failed"
     pid1_ignored_nothing ;;
   # The examples with the unit files they ship (examples/*.service).
   example_request_worker)
     EXE=$EXAMPLES/request_worker run --unit-file "$here/../../examples/request_worker.service" \
         --stop -w active -w 'status:^served [0-9]+ requests, queue depth [0-9]$' -- ||
       fail "request_worker.service did not run as shipped"
-    journal | grep -q 'stopped after' || fail "the worker's own SIGTERM handling did not run"
-    journal | grep -q 'Deactivated successfully' || fail "the unit did not stop cleanly"
+    jhas 'stopped after' || fail "the worker's own SIGTERM handling did not run"
+    jhas 'Deactivated successfully' || fail "the unit did not stop cleanly"
     pid1_ignored_nothing ;;
   example_batch_job)
     EXE=$EXAMPLES/batch_job run --unit-file "$here/../../examples/batch_job.service" \
         -w active -w 'status:^processing: [0-9]+% \([0-9]+/200 items\)$' -w inactive -- ||
       fail "batch_job.service did not show its progress as a percentage"
-    journal | grep -q 'batch complete: 200 items' || fail "the batch did not complete"
-    journal | grep -q 'Deactivated successfully' || fail "the unit did not end with success"
+    jhas 'batch complete: 200 items' || fail "the batch did not complete"
+    jhas 'Deactivated successfully' || fail "the unit did not end with success"
     pid1_ignored_nothing ;;
   example_worker_service)
     EXE=$EXAMPLES/worker_service run --unit-file "$here/../../examples/worker_service.service" \
