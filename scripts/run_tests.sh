@@ -14,4 +14,8 @@ rm -rf "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPDLOG_SDNOTIFY_BUILD_WARNINGS=ON
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
+if [[ $(id -u) != 0 ]]; then
+  echo "note: not root, so the tests against a real systemd (system.*) are skipped: booting" \
+       "systemd in systemd-nspawn needs root. Run this script as root to include them."
+fi
 ctest --output-on-failure -j2 "$@"
