@@ -45,8 +45,6 @@ public:
                 return "empty notify message";
             case errc::short_write:
                 return "notify datagram was sent short";
-            case errc::already_stopping:
-                return "STOPPING=1 was sent: only STATUS may follow";
             case errc::callback_failed:
                 return "a user callback threw an exception";
         }
@@ -173,8 +171,6 @@ int notify_result::code() const noexcept {
             return -EPERM;
         case errc::short_write:
             return -EIO;
-        case errc::already_stopping:
-            return -ESTALE;
         default:
             return -EINVAL;
     }

@@ -50,4 +50,13 @@ expect 'warning: Status message in notification message is not UTF-8 clean, igno
 expect 'DROPPED by PID 1: Received notify message with embedded NUL bytes. Ignoring.'
 expect 'DROPPED by PID 1: Out of memory.'
 expect 'DROPPED by PID 1: Received notify message exceeded maximum size. Ignoring.'
+echo "== a WATCHDOG_USEC= from the service sets the deadline sdnotify-watch checks"
+out=$("$WATCH" -- python3 -c '
+import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"READY=1\nWATCHDOG_USEC=200000", os.environ["NOTIFY_SOCKET"])
+time.sleep(0.6)
+')
+echo "$out"
+expect 'warning: watchdog: no WATCHDOG=1 for 200000 us'
 echo PASS

@@ -128,13 +128,16 @@ int main(int argc, char **argv) {
         auto d = receiver.receive(std::chrono::milliseconds(exited ? 0 : 50));
         if (!d) {
             if (exited) break;
-            if (watchdog_usec > 0 && model.current_state() != decltype(model)::state::activating &&
+            // A WATCHDOG_USEC= from the service changes the interval, as it does for PID 1.
+            const long long interval = static_cast<long long>(
+                model.watchdog_usec_override().value_or(static_cast<std::uint64_t>(watchdog_usec)));
+            if (interval > 0 && model.current_state() != decltype(model)::state::activating &&
                 model.current_state() != decltype(model)::state::deactivating && !watchdog_late &&
-                clock_type::now() - last_ping > std::chrono::microseconds(watchdog_usec)) {
+                clock_type::now() - last_ping > std::chrono::microseconds(interval)) {
                 permanent(
                     "warning: watchdog: no WATCHDOG=1 for %lld us; systemd would run the "
                     "watchdog action now",
-                    watchdog_usec);
+                    interval);
                 watchdog_late = true;
             }
             std::fflush(stdout);

@@ -21,7 +21,6 @@ enum class errc {
     invalid_value,      // a raw assignment holds LF, CR or NUL and would inject assignments
     empty_message,      // nothing to send
     short_write,        // the kernel accepted fewer bytes than the datagram holds
-    already_stopping,   // lifecycle: STOPPING=1 was sent; only STATUS may follow
     callback_failed,    // a user callback (filter, formatter, redaction) threw
 };
 
