@@ -35,10 +35,14 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
     thread_ = std::make_unique<std::thread>([this] { run(); });
 }
 
+// A forked child has no dispatcher thread, and a lock that thread held at the fork stays held
+// forever in the child: the child must not touch any of them. (Children do not send anyway.)
+bool dispatcher::forked() const noexcept { return ::getpid() != owner_pid_; }
+
 dispatcher::~dispatcher() {
     if (!thread_) return;
-    if (::getpid() != owner_pid_) {
-        // A forked child: the thread exists only in the parent. Joining would wait forever.
+    if (forked()) {
+        // The thread exists only in the parent: joining would wait forever.
         (void)thread_.release();
         return;
     }
@@ -82,13 +86,13 @@ dispatcher::stats dispatcher::get_stats() const {
 }
 
 void dispatcher::add_source(status_source *source) {
-    if (!enabled_) return;
+    if (!enabled_ || forked()) return;
     std::lock_guard<std::mutex> sources_lock(sources_mutex_);
     sources_.push_back({source, 0});
 }
 
 void dispatcher::remove_source(status_source *source) noexcept {
-    if (!enabled_) return;
+    if (!enabled_ || forked()) return;
     std::lock_guard<std::mutex> sources_lock(sources_mutex_);
     auto it = std::find_if(sources_.begin(), sources_.end(),
                            [&](const source_entry &e) { return e.source == source; });
@@ -107,6 +111,7 @@ void dispatcher::remove_source(status_source *source) noexcept {
 }
 
 void dispatcher::wake_from_source() noexcept {
+    if (forked()) return;  // rare: only when the thread went idle
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!idle_.load()) return;
@@ -148,7 +153,7 @@ bool dispatcher::collect() {
 
 void dispatcher::post_status(std::string_view text, bool sticky,
                              std::chrono::system_clock::time_point when) noexcept {
-    if (!enabled_) return;
+    if (!enabled_ || forked()) return;
     bool wake;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -167,7 +172,7 @@ void dispatcher::post_status(std::string_view text, bool sticky,
 }
 
 void dispatcher::post(message msg) noexcept {
-    if (!enabled_) return;
+    if (!enabled_ || forked()) return;
     try {
         std::lock_guard<std::mutex> lock(mutex_);
         lifecycle_.push_back(std::move(msg));
@@ -181,6 +186,7 @@ void dispatcher::post(message msg) noexcept {
 
 bool dispatcher::flush(std::chrono::milliseconds timeout) noexcept {
     if (!enabled_) return true;
+    if (forked()) return false;
     std::unique_lock<std::mutex> lock(mutex_);
     flush_requested_ = true;
     kick_ = true;

@@ -240,3 +240,33 @@ TEST_CASE("fork_and_exec_inherit_nothing", "[faults][fork]") {
     CHECK_FALSE(rx.next(300ms));
     parent_still_reports(rx, *log);
 }
+
+TEST_CASE("a_forked_child_never_touches_the_dispatcher", "[faults][fork]") {
+    fake_receiver rx;
+    dispatcher_options o;
+    o.min_interval = 50ms;
+    auto d =
+        std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(rx.address()), o);
+    auto log = status_logger(d);
+    log->info("parent");
+    REQUIRE(rx.next(2s));
+    std::this_thread::sleep_for(100ms);  // the dispatcher goes idle: the next post would wake it
+    const pid_t pid = fork();
+    if (pid == 0) {
+        alarm(10);
+        log->info("from the child");  // would wake a thread that does not exist here
+        d->post(spdlog_sdnotify::message{}.ready());
+        const auto t0 = std::chrono::steady_clock::now();
+        const bool flushed = d->flush(5s);  // no thread to wait for: returns at once, false
+        const bool quick = std::chrono::steady_clock::now() - t0 < 1s;
+        _exit(!flushed && quick ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK_FALSE(rx.next(300ms));
+    log->info("parent again");
+    REQUIRE(rx.next(2s));
+    CHECK(rx.model.status_text() == "parent again");
+}

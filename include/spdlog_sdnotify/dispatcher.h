@@ -169,6 +169,7 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     void run();
+    bool forked() const noexcept;
     void wake_from_source() noexcept;
     bool collect();  // pulls every source; true if anything new came
     void merge_locked(const status_slot &slot, const void *from);
