@@ -13,16 +13,17 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
 
 namespace {
-volatile sig_atomic_t running = 1;
+std::atomic<bool> running{true};  // lock-free: safe in a signal handler
 }
 
 int main() {
-    signal(SIGTERM, [](int) { running = 0; });
+    signal(SIGTERM, [](int) { running = false; });
 
     // ---- spdlog_sdnotify set-up ----
     spdlog_sdnotify::attach_all();

@@ -23,8 +23,9 @@
 
 namespace {
 
-volatile sig_atomic_t stop_requested = 0;
-volatile sig_atomic_t reload_requested = 0;
+// Lock-free atomics are safe in a signal handler, and visible to every thread.
+std::atomic<bool> stop_requested{false};
+std::atomic<bool> reload_requested{false};
 
 class worker {
 public:
@@ -47,7 +48,7 @@ public:
         auto next_report = std::chrono::steady_clock::now();
         while (!stop_requested) {
             if (reload_requested) {
-                reload_requested = 0;
+                reload_requested = false;
                 spdlog::info("reloading configuration");
                 std::this_thread::sleep_for(std::chrono::milliseconds(500));
                 spdlog::info("configuration reloaded");
@@ -88,10 +89,10 @@ int main(int argc, char **argv) {
 
     // The application's own signal handling.
     struct sigaction sa {};
-    sa.sa_handler = [](int) { stop_requested = 1; };
+    sa.sa_handler = [](int) { stop_requested = true; };
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
-    sa.sa_handler = [](int) { reload_requested = 1; };
+    sa.sa_handler = [](int) { reload_requested = true; };
     sigaction(SIGHUP, &sa, nullptr);
 
     // ---- spdlog_sdnotify set-up: the only lines added for systemd ----

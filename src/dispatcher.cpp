@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "quiet_thread.h"
+
 namespace spdlog_sdnotify {
 namespace {
 
@@ -32,7 +34,7 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
     // Reserved now so that posting and merging never allocate.
     merged_.reserve();
     scratch_.reserve();
-    thread_ = std::make_unique<std::thread>([this] { run(); });
+    thread_ = std::make_unique<std::thread>(details::start_quiet_thread([this] { run(); }));
 }
 
 // A forked child has no dispatcher thread, and a lock that thread held at the fork stays held

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "quiet_thread.h"
+
 namespace spdlog_sdnotify {
 
 // ---------------------------------------------------------------------------- rule
@@ -392,7 +394,7 @@ lifecycle::lifecycle(lifecycle_config config)
         }
     }
     if (s.watchdog_on() || s.config.extend_timeout.count() > 0) {
-        s.timer = std::thread([&s] { s.run_timer(); });
+        s.timer = details::start_quiet_thread([&s] { s.run_timer(); });
     }
 }
 

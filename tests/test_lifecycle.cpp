@@ -5,6 +5,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -321,7 +322,7 @@ namespace {
 // The child process: a lifecycle handling signals, READY by rule. Returns its exit code.
 int child_service(const std::string &address, bool own_handler, bool hup) {
     setenv("NOTIFY_SOCKET", address.c_str(), 1);
-    static volatile sig_atomic_t got_term = 0;
+    static std::atomic<int> got_term{0};  // the handler may run on any thread
     // The test runner has handlers of its own for these: start from what a program gets.
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
     if (own_handler) {
@@ -414,4 +415,31 @@ TEST_CASE("exit_sends_stopping_while_the_lifecycle_lives", "[lifecycle][signal]"
     CHECK(rx.model.ready_count() == 1);
     CHECK(rx.model.stopping_count() == 1);
     CHECK(std::string(rx.model.active_state()) == "deactivating");
+}
+
+TEST_CASE("library_threads_never_take_the_applications_signals", "[lifecycle][signal]") {
+    // An application that waits for its signals with sigwait() blocks them in its own threads;
+    // a thread of ours that left them unblocked would take them instead.
+    fixture f;
+    setenv("WATCHDOG_USEC", "100000", 1);
+    unsetenv("WATCHDOG_PID");
+    auto c = f.config();
+    lifecycle life(c);  // a timer thread, besides the dispatcher's
+    life.ready();
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    REQUIRE(pthread_sigmask(SIG_BLOCK, &usr1, nullptr) == 0);
+    struct sigaction sa {};
+    static std::atomic<int> delivered{0};
+    sa.sa_handler = [](int) { ++delivered; };
+    sigaction(SIGUSR1, &sa, nullptr);
+    kill(getpid(), SIGUSR1);
+    std::this_thread::sleep_for(200ms);  // time for any thread with it unblocked to take it
+    CHECK(delivered == 0);
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK(sigismember(&pending, SIGUSR1) == 1);  // still waiting for the application
+    timespec wait_for{2, 0};
+    CHECK(sigtimedwait(&usr1, nullptr, &wait_for) == SIGUSR1);
 }

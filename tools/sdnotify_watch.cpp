@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,7 +25,7 @@
 
 namespace {
 
-volatile sig_atomic_t forward_signal = 0;
+std::atomic<int> forward_signal{0};  // lock-free: safe in a signal handler
 void on_signal(int sig) { forward_signal = sig; }
 
 using clock_type = std::chrono::steady_clock;

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,9 +28,9 @@
 
 namespace {
 
-volatile sig_atomic_t hup_pending = 0;
+std::atomic<bool> hup_pending{false};  // lock-free: safe in a signal handler
 
-void on_hup(int) { hup_pending = 1; }
+void on_hup(int) { hup_pending = true; }
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -94,7 +95,7 @@ int main(int argc, char **argv) {
     int reloads = 0;
     auto serve_hup = [&] {
         if (!hup_pending) return;
-        hup_pending = 0;
+        hup_pending = false;
         check("reloading", n.reloading("reloading configuration"));
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         check("ready after reload", n.ready("reloaded " + std::to_string(++reloads)));
