@@ -5,6 +5,7 @@
 // A notify socket in the test process that parses what it gets as PID 1 does and keeps what
 // systemctl would show (StatusText, ActiveState).
 
+#include <spdlog_sdnotify/dispatcher.h>
 #include <spdlog_sdnotify/receiver.h>
 
 #include <stdlib.h>
@@ -83,5 +84,12 @@ private:
     std::string address_;
     std::unique_ptr<spdlog_sdnotify::notify_receiver> receiver_;
 };
+
+/// A dispatcher of its own that sends to `rx` (not the process-wide one).
+inline std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_to(
+    const fake_receiver &rx, spdlog_sdnotify::dispatcher_options options = {}) {
+    return std::make_shared<spdlog_sdnotify::dispatcher>(
+        std::make_shared<spdlog_sdnotify::notifier>(rx.address()), std::move(options));
+}
 
 }  // namespace test

@@ -65,8 +65,7 @@ TEST_CASE("stalled_receiver_blocks_no_caller_and_loses_nothing_that_counts", "[f
     fake_receiver rx;
     dispatcher_options o;
     o.min_interval = 100ms;
-    auto d =
-        std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(rx.address()), o);
+    auto d = test::dispatcher_to(rx, o);
     auto log = status_logger(d);
     // The receiver reads nothing for 5 s while 8 threads log as fast as they can.
     std::atomic<long long> worst_ns{0};
@@ -109,8 +108,7 @@ TEST_CASE("socket_deleted_and_recreated_while_running", "[faults]") {
     dispatcher_options o;
     o.min_interval = 100ms;
     o.on_error = errors.handler();
-    auto d =
-        std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(rx.address()), o);
+    auto d = test::dispatcher_to(rx, o);
     auto log = status_logger(d);
     log->info("before");
     REQUIRE(rx.next(1s));
@@ -166,8 +164,7 @@ TEST_CASE("no_file_descriptors_left", "[faults]") {
     dispatcher_options o;
     o.min_interval = 50ms;
     o.on_error = errors.handler();
-    auto d =
-        std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(rx.address()), o);
+    auto d = test::dispatcher_to(rx, o);
     auto log = status_logger(d);
     rlimit old{};
     getrlimit(RLIMIT_NOFILE, &old);
@@ -245,8 +242,7 @@ TEST_CASE("a_forked_child_never_touches_the_dispatcher", "[faults][fork]") {
     fake_receiver rx;
     dispatcher_options o;
     o.min_interval = 50ms;
-    auto d =
-        std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(rx.address()), o);
+    auto d = test::dispatcher_to(rx, o);
     auto log = status_logger(d);
     log->info("parent");
     REQUIRE(rx.next(2s));

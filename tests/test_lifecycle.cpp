@@ -29,8 +29,7 @@ namespace {
 
 struct fixture {
     fixture() {
-        notifier = std::make_shared<spdlog_sdnotify::notifier>(rx.address());
-        dispatch = std::make_shared<dispatcher>(notifier);
+        dispatch = test::dispatcher_to(rx);
         app = std::make_shared<spdlog::logger>("app",
                                                std::make_shared<spdlog::sinks::null_sink_mt>());
         app->set_level(spdlog::level::trace);
@@ -57,7 +56,6 @@ struct fixture {
     }
 
     fake_receiver rx;
-    std::shared_ptr<spdlog_sdnotify::notifier> notifier;
     std::shared_ptr<dispatcher> dispatch;
     std::shared_ptr<spdlog::logger> app;
 };

@@ -26,10 +26,8 @@ using test::fake_receiver;
 namespace {
 
 struct fixture {
-    explicit fixture(dispatcher_options options = quick()) {
-        notifier = std::make_shared<spdlog_sdnotify::notifier>(rx.address());
-        dispatch = std::make_shared<dispatcher>(notifier, std::move(options));
-    }
+    explicit fixture(dispatcher_options options = quick())
+        : dispatch(test::dispatcher_to(rx, std::move(options))) {}
     static dispatcher_options quick() {
         dispatcher_options o;
         o.min_interval = 100ms;
@@ -53,7 +51,6 @@ struct fixture {
     }
 
     fake_receiver rx;
-    std::shared_ptr<spdlog_sdnotify::notifier> notifier;
     std::shared_ptr<dispatcher> dispatch;
 };
 
