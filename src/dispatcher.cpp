@@ -250,9 +250,22 @@ bool dispatcher::send_lifecycle_locked(std::unique_lock<std::mutex> &lock) {
             if (msg.empty()) continue;
         }
         const bool stops = msg.has("STOPPING");
+        auto redact = options_.redact;
         lock.unlock();
+        bool redact_failed = false;
+        if (redact && msg.status_text() != nullptr) {
+            // A READY or fatal message carries a record's text too: the same rule applies.
+            try {
+                msg.status(redact(*msg.status_text()));
+            } catch (...) {
+                msg.erase("STATUS");  // never the unredacted text
+                redact_failed = true;
+            }
+        }
         const notify_result r = notifier_->send(msg);
         lock.lock();
+        if (redact_failed)
+            report_locked(lock, errc::callback_failed, "redacting a lifecycle STATUS");
         if (stops && !r.is_failed()) stopping_.store(true);
         if (r.is_sent()) {
             ++stats_.lifecycle_sent;

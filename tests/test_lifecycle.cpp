@@ -441,3 +441,27 @@ TEST_CASE("library_threads_never_take_the_applications_signals", "[lifecycle][si
     timespec wait_for{2, 0};
     CHECK(sigtimedwait(&usr1, nullptr, &wait_for) == SIGUSR1);
 }
+
+TEST_CASE("redaction_applies_to_the_text_sent_with_ready", "[lifecycle]") {
+    fake_receiver rx;
+    spdlog_sdnotify::dispatcher_options o;
+    o.redact = [](std::string_view t) {
+        std::string s(t);
+        const auto at = s.find("token=");
+        if (at != std::string::npos) s.replace(at + 6, std::string::npos, "***");
+        return s;
+    };
+    auto c = lifecycle_config{};
+    c.target = test::dispatcher_to(rx, o);
+    c.attach_to_all = false;
+    c.ready_when = rule::contains("listening");
+    lifecycle life(c);
+    spdlog::logger app("app");
+    life.attach(std::shared_ptr<spdlog::logger>(&app, [](spdlog::logger *) {}));
+    app.info("listening with token=s3cr3t");
+    auto got = rx.next(2s);
+    REQUIRE(got);
+    CHECK(got->find("READY") == "1");
+    CHECK(rx.model.status_text() == "listening with token=***");
+    CHECK(rx.raw.back().find("s3cr3t") == std::string::npos);
+}
