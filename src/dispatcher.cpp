@@ -3,57 +3,848 @@
 #include <spdlog_sdnotify/dispatcher.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
+#include <vector>
 
+#include "lifecycle_link.h"
 #include "quiet_thread.h"
 
 namespace spdlog_sdnotify {
+namespace details {
 namespace {
 
-bool transient(std::error_code ec) noexcept {
-    return ec == std::errc::resource_unavailable_try_again || ec == std::errc::no_buffer_space ||
-           ec == std::errc::interrupted;
+using steady = std::chrono::steady_clock;
+constexpr auto report_interval = std::chrono::seconds(1);
+// How long a final delivery (destruction, a sink removed at shutdown) and a signal handler that
+// is about to let the default action kill the process may take.
+constexpr auto final_budget = std::chrono::milliseconds(250);
+constexpr auto urgent_retry = std::chrono::milliseconds(10);
+constexpr std::size_t ring_size = 16;
+
+// Failures that waiting can cure: the receiver's queue is full, or it is away (restarting,
+// not bound yet). Anything else (a message that cannot be built, a forked child) is final.
+bool retryable(std::error_code ec) noexcept {
+    if (ec.category() != std::system_category()) return false;
+    switch (ec.value()) {
+        case EAGAIN:
+        case ENOBUFS:
+        case ENOMEM:
+        case EINTR:
+        case ECONNREFUSED:
+        case ECONNRESET:
+        case ENOTCONN:
+        case ENOENT:
+        case EPIPE:
+        case ETIMEDOUT:
+        case EMFILE:
+        case ENFILE:
+            return true;
+        default:
+            return false;
+    }
 }
 
-constexpr auto lifecycle_retry = std::chrono::milliseconds(10);
-constexpr auto report_interval = std::chrono::seconds(1);
-// At exit, how long transient failures (a full receiver queue) are retried before giving up.
-constexpr auto final_delivery_budget = std::chrono::milliseconds(200);
+send_policy::outcome outcome_of(const notify_result &r) noexcept {
+    if (!r.is_failed()) return send_policy::outcome::sent;  // sent, or nobody to tell
+    return retryable(r.error()) ? send_policy::outcome::retry_later : send_policy::outcome::failed;
+}
+
+// The one lock a fork must not catch held: the dispatcher's thread holds it while it touches a
+// sink's lock (or its own), and pthread_atfork takes it around fork(), so a child never starts
+// with one of those locks held by a thread it does not have.
+std::mutex &fork_mutex() {
+    static std::mutex *m = new std::mutex;  // never destroyed: fork() may run during exit
+    return *m;
+}
+void register_fork_guard() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        pthread_atfork([] { fork_mutex().lock(); }, [] { fork_mutex().unlock(); },
+                       [] { fork_mutex().unlock(); });
+    });
+}
+
+void write_eventfd(int fd) noexcept {
+    if (fd < 0) return;
+    const int saved = errno;
+    const std::uint64_t one = 1;
+    ssize_t n;
+    do {
+        n = ::write(fd, &one, sizeof one);
+    } while (n < 0 && errno == EINTR);
+    errno = saved;
+}
+
+void sleep_briefly(long nanoseconds) noexcept {
+    timespec ts{0, nanoseconds};
+    while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+std::int64_t monotonic_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 }  // namespace
 
-dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
-    : notifier_(std::move(n)),
-      enabled_(notifier_ != nullptr && notifier_->enabled()),
-      options_(std::move(options)),
-      owner_pid_(::getpid()) {
-    if (!enabled_) return;  // outside systemd: no thread, every call returns at once
-    // Reserved now so that posting and merging never allocate.
-    merged_.reserve();
-    scratch_.reserve();
-    thread_ = std::make_unique<std::thread>(details::start_quiet_thread([this] { run(); }));
+// A lifecycle message a signal handler could not send itself, handed to the thread.
+struct signal_entry {
+    enum : int { free, filling, pending, claimed, done };
+    std::atomic<int> state{free};
+    std::atomic<std::uint64_t> ticket{0};
+    signal_message kind{};
+    std::uint64_t monotonic_usec = 0;
+};
+
+class sender {
+public:
+    sender(dispatcher &owner, notifier &n, dispatcher_options options)
+        : owner_(owner), notifier_(n), options_(std::move(options)), owner_pid_(::getpid()) {
+        merged_.reserve();
+        scratch_.reserve();
+        own_.reserve();
+        policy_.set_options({options_.min_interval, options_.sticky_for});
+        efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        register_fork_guard();
+    }
+    ~sender() {
+        if (efd_ >= 0) ::close(efd_);
+    }
+
+    void start() {
+        thread_ = start_quiet_thread([this] { run(); });
+    }
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+            ++flush_requested_;
+            flush_deadline_ = steady::now() + final_budget;
+            flush_barrier_ = true;
+        }
+        wake();
+        if (thread_.joinable()) thread_.join();
+    }
+    bool forked() const noexcept { return ::getpid() != owner_pid_; }
+    void wake() noexcept { write_eventfd(efd_); }
+
+    // ------------------------------------------------------------------ any thread
+    void post_status(std::string_view text, bool sticky,
+                     std::chrono::system_clock::time_point when) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            own_.put(text, sticky, when);
+        }
+        if (owner_.idle_.exchange(false)) {
+            wakeups_.fetch_add(1, std::memory_order_relaxed);
+            wake();
+        }
+    }
+
+    void post(std::uint64_t ticket, message msg) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            inbox_.emplace_back(ticket, std::move(msg));
+        }
+        wake();
+    }
+    // A lifecycle message of no state change: its ticket only orders it.
+    void post(message msg) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            inbox_.emplace_back(next_ticket(), std::move(msg));
+        }
+        wake();
+    }
+    void fatal(message msg) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            inbox_fatal_ = std::move(msg);
+        }
+        wake();
+    }
+
+    void set_options(dispatcher_options o) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            options_ = std::move(o);
+            options_changed_ = true;
+        }
+        wake();
+    }
+    void set_keepalive(const keepalive_config &k, std::function<bool()> healthy) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            keepalive_ = k;
+            healthy_ = std::move(healthy);
+            keepalive_changed_ = true;
+        }
+        wake();
+    }
+
+    void report(std::error_code ec, std::string_view what) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++stats_.failures;
+            ++reports_waiting_;
+            report_error_ = ec;
+            report_what_.assign(what.data(), std::min<std::size_t>(what.size(), 200));
+        }
+        wake();
+    }
+
+    // `with_barrier`: the final delivery, which ends with a barrier so that the receiver is
+    // known to have processed it.
+    bool flush(std::chrono::milliseconds timeout, bool with_barrier) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const std::uint64_t mine = ++flush_requested_;
+        flush_deadline_ = std::max(flush_deadline_, steady::now() + timeout);
+        flush_barrier_ = flush_barrier_ || with_barrier;
+        lock.unlock();
+        wake();
+        lock.lock();
+        // A little beyond the thread's own deadline, so that its answer is not missed.
+        const bool answered = flushed_.wait_for(lock, timeout + std::chrono::milliseconds(20),
+                                                [&] { return flush_answered_ >= mine; });
+        return answered && flush_ok_;
+    }
+
+    // ------------------------------------------------------------------ sources
+    void add_source(status_source *s) {
+        std::lock_guard<std::mutex> lock(sources_mutex_);
+        sources_.push_back({s, 0});
+    }
+    void remove_source(status_source *s) {
+        bool last = false;
+        bool any_status = false;
+        {
+            std::lock_guard<std::mutex> lock(sources_mutex_);
+            auto it = std::find_if(sources_.begin(), sources_.end(),
+                                   [&](const source_entry &e) { return e.source == s; });
+            if (it == sources_.end()) return;
+            if (s->pull(scratch_, it->seen)) merge(scratch_, s);  // its text outlives it
+            removed_posted_ += s->posted();
+            sources_.erase(it);
+            last = sources_.empty();
+            any_status = merged_seq_ != 0;
+        }
+        wake();
+        // spdlog::shutdown() or the last status logger going away: the status must be out
+        // before the program goes on (it may _exit() next).
+        if (last && any_status) flush(final_budget, true);
+    }
+
+    // ------------------------------------------------------------------ signal handlers
+    std::uint64_t next_ticket() noexcept {
+        auto &state_word_ = owner_.state_word_;
+        std::uint64_t word = state_word_.load();
+        while (!state_word_.compare_exchange_weak(word, word + 4)) {
+        }
+        return (word >> 2) + 1;
+    }
+    void from_signal(std::uint64_t ticket, signal_message kind, std::uint64_t usec,
+                     bool wait) noexcept {
+        if (forked()) return;  // a child inherited the handler: it does not speak for the service
+        const bool stops = kind == signal_message::stop_term || kind == signal_message::stop_int;
+        char buf[128];
+        const std::size_t n = build_signal_datagram(kind, usec, buf);
+        // Nothing ahead of it: send now (a default action may kill the process next).
+        if (delivered_through_.load() == ticket - 1 && send_from_handler(buf, n, ticket, stops))
+            return;
+        signal_entry *e = nullptr;
+        for (auto &candidate : ring_) {
+            int expected = signal_entry::free;
+            if (candidate.state.compare_exchange_strong(expected, signal_entry::filling)) {
+                e = &candidate;
+                break;
+            }
+        }
+        if (e == nullptr) {
+            // 16 signals' messages already waiting: better out of order than lost.
+            (void)notifier_.send_signal_safe(buf, n);
+            ring_overflows_.fetch_add(1);
+            wake();
+            return;
+        }
+        e->kind = kind;
+        e->monotonic_usec = usec;
+        e->ticket.store(ticket);
+        e->state.store(signal_entry::pending);
+        if (wait) urgent_.store(true);
+        wake();
+        if (!wait) return;
+        // The default action follows: give the thread a bounded time to send it in order.
+        const std::int64_t give_up =
+            monotonic_ns() + std::chrono::nanoseconds(final_budget).count();
+        while (monotonic_ns() < give_up) {
+            const int s = e->state.load();
+            if (s == signal_entry::done || s == signal_entry::free || e->ticket.load() != ticket)
+                return;
+            sleep_briefly(2000000);
+        }
+        int expected = signal_entry::pending;
+        if (e->state.compare_exchange_strong(expected, signal_entry::done)) {
+            // The thread never took it (it may be stuck behind the lock this thread holds).
+            for (int i = 0; i < 5; ++i) {
+                if (notifier_.send_signal_safe(buf, n) == 1) break;
+                sleep_briefly(10000000);
+            }
+        }
+    }
+
+    bool send_from_handler(const char *buf, std::size_t n, std::uint64_t ticket,
+                           bool stops) noexcept {
+        if (notifier_.send_signal_safe(buf, n) != 1) return false;
+        std::uint64_t expected = ticket - 1;
+        delivered_through_.compare_exchange_strong(expected, ticket);
+        if (stops) stopping_sent_.store(true);
+        sent_by_handlers_.fetch_add(1);
+        wake();
+        return true;
+    }
+
+    // ------------------------------------------------------------------ state for the thread
+    dispatcher &owner_;
+    notifier &notifier_;
+    mutable std::mutex mutex_;
+    std::condition_variable flushed_;
+    dispatcher_options options_;
+    bool options_changed_ = false;
+    std::vector<std::pair<std::uint64_t, message>> inbox_;
+    std::optional<message> inbox_fatal_;
+    keepalive_config keepalive_;
+    std::function<bool()> healthy_;
+    bool keepalive_changed_ = false;
+    status_slot own_;  // post_status()
+    std::uint64_t reports_waiting_ = 0;
+    std::error_code report_error_;
+    std::string report_what_;
+    std::uint64_t flush_requested_ = 0;
+    std::uint64_t flush_answered_ = 0;
+    bool flush_ok_ = false;
+    steady::time_point flush_deadline_{};
+    bool flush_barrier_ = false;
+    bool stop_ = false;
+    dispatcher::stats stats_;
+
+    std::atomic<std::uint64_t> delivered_through_{0};
+    std::atomic<bool> stopping_sent_{false};
+    std::atomic<bool> urgent_{false};
+    std::atomic<bool> progress_{false};
+    std::atomic<bool> alive_{false};
+    std::atomic<std::uint64_t> sent_by_handlers_{0};
+    std::atomic<std::uint64_t> ring_overflows_{0};
+    std::atomic<std::uint64_t> wakeups_{0};
+    signal_entry ring_[ring_size];
+    int efd_ = -1;
+    const pid_t owner_pid_;
+
+    struct source_entry {
+        status_source *source;
+        std::uint64_t seen;
+    };
+    mutable std::mutex sources_mutex_;  // lock order: sources_mutex_, a sink's lock, mutex_
+    std::vector<source_entry> sources_;
+    status_slot scratch_;
+    std::uint64_t removed_posted_ = 0;
+    // The merged view of every source (under sources_mutex_).
+    status_slot merged_;
+    const void *latest_from_ = nullptr;
+    std::uint64_t merged_seq_ = 0;
+    std::uint64_t own_seen_ = 0;
+
+private:
+    // ------------------------------------------------------------------ the thread
+    void run();
+    void intake(steady::time_point now);
+    bool collect();
+    void merge(const status_slot &slot, const void *from);
+    void feed_status(steady::time_point now);
+    void send_due(bool final);
+    notify_result send_status(const std::string &text, send_policy::outcome &out);
+    void answer_flush(std::uint64_t requested, bool ok);
+    void deliver_reports();
+    void failed(std::error_code ec, const char *what);
+    void barrier(steady::time_point deadline);
+    void wait(steady::time_point until);
+
+    send_policy policy_;
+    std::function<bool()> thread_healthy_;
+    std::function<std::string(std::string_view)> thread_redact_;
+    error_handler thread_on_error_;
+    std::chrono::milliseconds thread_min_interval_{500};
+    std::map<std::uint64_t, signal_entry *> claimed_;
+    std::uint64_t fed_seq_ = 0;
+    std::uint64_t fed_sticky_seq_ = 0;
+    std::string redact_source_, redact_result_;
+    bool redact_cached_ = false;
+    std::string last_status_datagram_;
+    steady::time_point last_report_{};
+    std::uint64_t suppressed_ = 0;
+    std::thread thread_;
+};
+
+void sender::merge(const status_slot &slot, const void *from) {
+    if (slot.seq == 0) return;
+    // Across sources the record time decides; a source's own newer text always wins, so a
+    // clock stepped backwards cannot freeze the status of a single sink.
+    if (merged_.seq == 0 || from == latest_from_ || slot.latest_time >= merged_.latest_time) {
+        merged_.latest.assign(slot.latest);
+        merged_.latest_time = slot.latest_time;
+        latest_from_ = from;
+        merged_.seq = ++merged_seq_;
+    }
+    if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time) &&
+        (merged_.sticky != slot.sticky || merged_.sticky_time != slot.sticky_time)) {
+        merged_.sticky.assign(slot.sticky);
+        merged_.sticky_time = slot.sticky_time;
+        merged_.has_sticky = true;
+        merged_.sticky_seq = ++merged_seq_;
+        merged_.seq = merged_seq_;
+    }
 }
 
-// A forked child has no dispatcher thread, and a lock that thread held at the fork stays held
-// forever in the child: the child must not touch any of them. (Children do not send anyway.)
-bool dispatcher::forked() const noexcept { return ::getpid() != owner_pid_; }
-
-dispatcher::~dispatcher() {
-    if (!thread_) return;
-    if (forked()) {
-        // The thread exists only in the parent: joining would wait forever.
-        (void)thread_.release();
-        return;
+bool sender::collect() {
+    std::lock_guard<std::mutex> guard(fork_mutex());
+    std::lock_guard<std::mutex> lock(sources_mutex_);
+    const std::uint64_t before = merged_seq_;
+    for (auto &e : sources_) {
+        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
     }
     {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stop_ = true;
+        std::lock_guard<std::mutex> own_lock(mutex_);
+        if (own_.seq != own_seen_) {
+            own_seen_ = own_.seq;
+            merge(own_, this);
+        }
     }
-    wake_.notify_one();
-    thread_->join();
+    return merged_seq_ != before;
+}
+
+void sender::feed_status(steady::time_point now) {
+    std::lock_guard<std::mutex> lock(sources_mutex_);
+    if (merged_.seq == fed_seq_) return;
+    if (merged_.has_sticky && merged_.sticky_seq > fed_sticky_seq_) {
+        policy_.status(merged_.sticky, true, now);
+        fed_sticky_seq_ = merged_.sticky_seq;
+    }
+    // The newest text, unless it is that same error.
+    if (merged_.latest != merged_.sticky || merged_.latest_time != merged_.sticky_time ||
+        !merged_.has_sticky)
+        policy_.status(merged_.latest, false, now);
+    fed_seq_ = merged_.seq;
+}
+
+void sender::intake(steady::time_point now) {
+    std::vector<std::pair<std::uint64_t, message>> posted;
+    std::optional<message> fatal;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        posted.swap(inbox_);
+        fatal.swap(inbox_fatal_);
+        if (options_changed_) {
+            options_changed_ = false;
+            policy_.set_options({options_.min_interval, options_.sticky_for});
+        }
+        thread_redact_ = options_.redact;
+        thread_on_error_ = options_.on_error;
+        thread_min_interval_ = options_.min_interval;
+        if (keepalive_changed_) {
+            keepalive_changed_ = false;
+            policy_.set_keepalive(keepalive_, now);
+            thread_healthy_ = healthy_;
+        }
+    }
+    // Handed over by signal handlers.
+    for (auto &e : ring_) {
+        int expected = signal_entry::pending;
+        if (!e.state.compare_exchange_strong(expected, signal_entry::claimed)) continue;
+        const std::uint64_t ticket = e.ticket.load();
+        claimed_[ticket] = &e;
+        posted.emplace_back(ticket, make_signal_message(e.kind, e.monotonic_usec));
+    }
+    // Sent by signal handlers themselves.
+    policy_.delivered_elsewhere(delivered_through_.load(), stopping_sent_.load(), now);
+    for (auto &p : posted) {
+        if (thread_redact_ && p.second.status_text() != nullptr) {
+            // Redaction must not hold the lifecycle message back: its text follows on its own.
+            std::string text = *p.second.status_text();
+            p.second.erase("STATUS");
+            policy_.status(text, false, now);
+            if (p.second.empty()) continue;
+        }
+        policy_.lifecycle(p.first, std::move(p.second), now);
+    }
+    if (fatal) policy_.fatal(std::move(*fatal));
+    if (progress_.exchange(false)) policy_.progress();
+    if (alive_.exchange(false)) policy_.alive(now);
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.max_queued = std::max<std::uint64_t>(stats_.max_queued, policy_.queued());
+}
+
+void sender::failed(std::error_code ec, const char *what) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.failures;
+    }
+    const auto now = steady::now();
+    if (!thread_on_error_ ||
+        (last_report_ != steady::time_point{} && now - last_report_ < report_interval)) {
+        ++suppressed_;
+        return;
+    }
+    last_report_ = now;
+    try {
+        thread_on_error_(ec, what, std::exchange(suppressed_, 0));
+    } catch (...) {
+    }
+}
+
+void sender::deliver_reports() {
+    std::uint64_t waiting;
+    std::error_code ec;
+    std::string what;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        waiting = std::exchange(reports_waiting_, 0);
+        ec = report_error_;
+        what = report_what_;
+    }
+    if (waiting == 0) return;
+    suppressed_ += waiting - 1;
+    const auto now = steady::now();
+    if (!thread_on_error_ ||
+        (last_report_ != steady::time_point{} && now - last_report_ < report_interval)) {
+        ++suppressed_;
+        return;
+    }
+    last_report_ = now;
+    try {
+        thread_on_error_(ec, what, std::exchange(suppressed_, 0));
+    } catch (...) {
+    }
+}
+
+notify_result sender::send_status(const std::string &text, send_policy::outcome &out) {
+    std::string datagram;
+    std::error_code ec;
+    try {
+        if (thread_redact_) {
+            // Each text is redacted once, however often its send is retried.
+            if (!redact_cached_ || redact_source_ != text) {
+                redact_cached_ = false;
+                redact_result_ = thread_redact_(text);
+                redact_source_ = text;
+                redact_cached_ = true;
+            }
+            ec = message{}.status(redact_result_).build(datagram);
+        } else {
+            ec = message{}.status(text).build(datagram);
+        }
+    } catch (...) {
+        // A redactor that failed must not let the unredacted text out: send nothing.
+        ec = errc::callback_failed;
+    }
+    if (ec) {
+        out = send_policy::outcome::failed;
+        return notify_result::failed(ec);
+    }
+    if (datagram == last_status_datagram_) {  // the same text is not sent again
+        out = send_policy::outcome::sent;
+        return notify_result::no_manager();
+    }
+    const notify_result r = notifier_.send_raw(datagram);
+    out = outcome_of(r);
+    if (r.is_sent()) last_status_datagram_ = std::move(datagram);
+    return r;
+}
+
+void sender::send_due(bool final) {
+    using kind = send_policy::item::kind;
+    for (int guard = 0; guard < 256; ++guard) {
+        const auto now = steady::now();
+        const auto it = policy_.next(now, final);
+        if (!it) return;
+        if (it.what == kind::health_check) {
+            bool ok = false;
+            try {
+                ok = !thread_healthy_ || thread_healthy_();
+            } catch (...) {
+                ok = false;  // a health check that throws is not a healthy answer
+            }
+            policy_.health(ok, steady::now());
+            continue;
+        }
+        notify_result r = notify_result::no_manager();
+        send_policy::outcome out = send_policy::outcome::sent;
+        const char *what = "sending";
+        switch (it.what) {
+            case kind::lifecycle:
+            case kind::fatal:
+                r = notifier_.send(*it.msg);
+                out = outcome_of(r);
+                what = it.what == kind::lifecycle ? "sending a lifecycle message"
+                                                  : "sending a fatal status";
+                if (r.is_sent()) {
+                    if (const std::string *t = it.msg->status_text()) {
+                        // Shown now: the status path need not send it again.
+                        std::string d;
+                        if (!message{}.status(*t).build(d)) last_status_datagram_ = std::move(d);
+                    }
+                }
+                break;
+            case kind::extend:
+                r = notifier_.send(message{}.extend_timeout(it.extend));
+                out = outcome_of(r);
+                what = "sending EXTEND_TIMEOUT_USEC";
+                break;
+            case kind::watchdog:
+                r = notifier_.send(it.trigger ? message{}.watchdog_trigger() : message{}.watchdog());
+                out = outcome_of(r);
+                what = "sending WATCHDOG";
+                break;
+            case kind::status:
+                r = send_status(*it.text, out);
+                what = "sending STATUS";
+                break;
+            case kind::health_check:
+            case kind::none:
+                break;
+        }
+        const bool stops = it.what == kind::lifecycle && it.msg->has("STOPPING");
+        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
+            auto c = claimed_.find(it.ticket);
+            if (c != claimed_.end()) {
+                c->second->state.store(signal_entry::done);  // a waiting handler may return
+                c->second->state.store(signal_entry::free);
+                claimed_.erase(c);
+            }
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (r.is_sent()) {
+                switch (it.what) {
+                    case kind::lifecycle:
+                    case kind::fatal:
+                        ++stats_.lifecycle_sent;
+                        break;
+                    case kind::extend:
+                        ++stats_.extend_sent;
+                        break;
+                    case kind::watchdog:
+                        ++stats_.watchdog_sent;
+                        break;
+                    case kind::status:
+                        ++stats_.status_sent;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        policy_.done(it, out, steady::now());
+        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
+            // Handlers may send by themselves again once nothing is ahead of them.
+            std::uint64_t d = delivered_through_.load();
+            const std::uint64_t through = policy_.delivered_through();
+            while (d < through && !delivered_through_.compare_exchange_weak(d, through)) {
+            }
+            if (stops && r.is_sent()) stopping_sent_.store(true);
+        }
+        if (r.is_failed()) failed(r.error(), what);
+        if (out == send_policy::outcome::retry_later) return;
+    }
+}
+
+void sender::barrier(steady::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+    if (left.count() <= 0) return;
+    const notify_result r = notifier_.barrier(left);
+    if (r.is_sent()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.barriers;
+    }
+}
+
+void sender::answer_flush(std::uint64_t requested, bool ok) {
+    {
+        // Only the requests made before this delivery started: a later one gets a look of its own.
+        std::lock_guard<std::mutex> lock(mutex_);
+        flush_answered_ = std::max(flush_answered_, requested);
+        flush_ok_ = ok;
+        if (flush_answered_ == flush_requested_) flush_barrier_ = false;
+    }
+    flushed_.notify_all();
+}
+
+void sender::wait(steady::time_point until) {
+    int timeout = -1;
+    if (until != steady::time_point::max()) {
+        const auto left = until - steady::now();
+        timeout = left.count() <= 0
+                      ? 0
+                      : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+    }
+    pollfd p{efd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout) > 0) {
+        std::uint64_t count;
+        while (::read(efd_, &count, sizeof count) > 0) {
+        }
+    }
+}
+
+void sender::run() {
+    for (;;) {
+        auto now = steady::now();
+        intake(now);
+        deliver_reports();
+        bool stopping, flushing, with_barrier;
+        steady::time_point deadline;
+        std::uint64_t requested;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping = stop_;
+            requested = flush_requested_;
+            flushing = stopping || requested > flush_answered_;
+            deadline = flush_deadline_;
+            with_barrier = flush_barrier_ || stop_;
+        }
+        const bool urgent = urgent_.load();
+        // The sinks' newest texts, then everything due (lifecycle first).
+        if (collect() || merged_seq_ != fed_seq_) feed_status(steady::now());
+        send_due(flushing || urgent);
+        now = steady::now();
+        if (urgent && policy_.queued() == 0) urgent_.store(false);
+        if (flushing) {
+            if (policy_.idle(now)) {
+                if (with_barrier) barrier(deadline);
+                answer_flush(requested, true);
+                if (stopping) return;
+                continue;
+            }
+            if (now >= deadline) {
+                answer_flush(requested, false);
+                if (stopping) return;
+                continue;
+            }
+            wait(std::min(deadline, now + urgent_retry));
+            continue;
+        }
+        auto until = policy_.wake_at(now);
+        if (urgent) until = std::min(until, now + urgent_retry);
+        // Waiting longer than min_interval: a new text must wake us (the only syscall a logging
+        // thread ever makes for us). Announced before the last look at the sources, so a text
+        // published after that look sees it.
+        if (until == steady::time_point::max() || until - now > thread_min_interval_) {
+            owner_.idle_.store(true);
+            if (collect()) {
+                owner_.idle_.store(false);
+                feed_status(now);
+                continue;
+            }
+        }
+        wait(until);
+        owner_.idle_.store(false);
+    }
+}
+
+// ---------------------------------------------------------------------------- lifecycle_link
+
+std::uint64_t lifecycle_link::transition(dispatcher &d, unsigned from_mask,
+                                         service_state to) noexcept {
+    // Also outside systemd: the lifecycle's state machine works, nothing is sent.
+    std::uint64_t word = d.state_word_.load();
+    for (;;) {
+        const auto current = static_cast<service_state>(word & 3U);
+        if ((from_mask & state_bit(current)) == 0) return 0;
+        const std::uint64_t ticket = (word >> 2) + 1;
+        if (d.state_word_.compare_exchange_weak(word, (ticket << 2) | static_cast<unsigned>(to)))
+            return ticket;
+    }
+}
+service_state lifecycle_link::state(const dispatcher &d) noexcept {
+    return static_cast<service_state>(d.state_word_.load() & 3U);
+}
+void lifecycle_link::post(dispatcher &d, std::uint64_t ticket, message m) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return;
+    try {
+        d.impl_->post(ticket, std::move(m));
+    } catch (...) {
+        // The ticket stays missing; later messages wait for it only briefly.
+    }
+}
+void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
+                                 std::uint64_t usec, bool wait) noexcept {
+    if (d.impl_) d.impl_->from_signal(ticket, kind, usec, wait);
+}
+void lifecycle_link::fatal(dispatcher &d, message m) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return;
+    try {
+        d.impl_->fatal(std::move(m));
+    } catch (...) {
+    }
+}
+void lifecycle_link::set_keepalive(dispatcher &d, const keepalive_config &k,
+                                   std::function<bool()> healthy) {
+    if (d.impl_ && !d.impl_->forked()) d.impl_->set_keepalive(k, std::move(healthy));
+}
+void lifecycle_link::progress(dispatcher &d) noexcept {
+    if (d.impl_ && !d.impl_->progress_.load(std::memory_order_relaxed))
+        d.impl_->progress_.store(true, std::memory_order_relaxed);
+}
+void lifecycle_link::alive(dispatcher &d) noexcept {
+    if (d.impl_ && !d.impl_->alive_.load(std::memory_order_relaxed))
+        d.impl_->alive_.store(true, std::memory_order_relaxed);
+}
+bool lifecycle_link::forked(const dispatcher &d) noexcept {
+    return d.impl_ && d.impl_->forked();
+}
+
+void dispatcher_access::add_source(dispatcher &d, status_source *source) {
+    if (d.impl_ && !d.impl_->forked()) d.impl_->add_source(source);
+}
+void dispatcher_access::remove_source(dispatcher &d, status_source *source) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return;
+    try {
+        d.impl_->remove_source(source);
+    } catch (...) {
+    }
+}
+
+}  // namespace details
+
+// ---------------------------------------------------------------------------- dispatcher
+
+dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
+    : notifier_(std::move(n)), enabled_(notifier_ != nullptr && notifier_->enabled()) {
+    if (!enabled_) return;  // outside systemd: no thread, every call returns at once
+    impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));
+    impl_->start();
+}
+
+dispatcher::~dispatcher() {
+    if (!impl_) return;
+    if (impl_->forked()) {
+        // The thread, and whatever locks it held, exist only in the parent: leave them alone.
+        (void)impl_.release();
+        return;
+    }
+    impl_->stop();
 }
 
 std::shared_ptr<dispatcher> dispatcher::default_instance() {
@@ -67,336 +858,66 @@ void configure(dispatcher_options options) {
 }
 
 void dispatcher::set_options(dispatcher_options options) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        options_ = std::move(options);
-        kick_ = true;
-    }
-    wake_.notify_one();
+    if (impl_ && !impl_->forked()) impl_->set_options(std::move(options));
 }
 
-dispatcher::stats dispatcher::get_stats() const {
-    std::uint64_t from_sources = 0;
-    {
-        std::lock_guard<std::mutex> sources_lock(sources_mutex_);
-        for (const auto &e : sources_) from_sources += e.source->posted();
+void dispatcher::wake() noexcept {
+    if (!impl_ || impl_->forked()) return;
+    if (idle_.exchange(false)) {
+        impl_->wakeups_.fetch_add(1, std::memory_order_relaxed);
+        impl_->wake();
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats s = stats_;
-    s.posted = own_posted_ + removed_posted_ + from_sources;
-    return s;
-}
-
-void dispatcher::add_source(status_source *source) {
-    if (!enabled_ || forked()) return;
-    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
-    sources_.push_back({source, 0});
-}
-
-void dispatcher::remove_source(status_source *source) noexcept {
-    if (!enabled_ || forked()) return;
-    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
-    auto it = std::find_if(sources_.begin(), sources_.end(),
-                           [&](const source_entry &e) { return e.source == source; });
-    if (it == sources_.end()) return;
-    const bool changed = source->pull(scratch_, it->seen);
-    const std::uint64_t posted = source->posted();
-    sources_.erase(it);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        removed_posted_ += posted;
-        if (changed) merge_locked(scratch_, source);
-        kick_ = true;
-        idle_.store(false);
-    }
-    wake_.notify_one();
-}
-
-void dispatcher::wake_from_source() noexcept {
-    if (forked()) return;  // rare: only when the thread went idle
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!idle_.load()) return;
-        idle_.store(false);
-        wake_requested_ = true;
-        ++stats_.wakeups;
-    }
-    wake_.notify_one();
-}
-
-void dispatcher::merge_locked(const status_slot &slot, const void *from) {
-    if (slot.seq == 0) return;
-    // Across sources the record time decides; a source's own newer text always wins, so a
-    // clock stepped backwards cannot freeze the status of a single sink.
-    if (merged_.seq == 0 || from == latest_from_ || slot.latest_time >= merged_.latest_time) {
-        merged_.latest.assign(slot.latest);
-        merged_.latest_time = slot.latest_time;
-        latest_from_ = from;
-    }
-    if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time)) {
-        merged_.sticky.assign(slot.sticky);
-        merged_.sticky_time = slot.sticky_time;
-        merged_.has_sticky = true;
-    }
-    ++merged_.seq;
-}
-
-bool dispatcher::collect() {
-    bool any = false;
-    std::lock_guard<std::mutex> sources_lock(sources_mutex_);
-    for (auto &e : sources_) {
-        if (!e.source->pull(scratch_, e.seen)) continue;  // the source's lock only
-        std::lock_guard<std::mutex> lock(mutex_);
-        merge_locked(scratch_, e.source);
-        any = true;
-    }
-    return any;
 }
 
 void dispatcher::post_status(std::string_view text, bool sticky,
                              std::chrono::system_clock::time_point when) noexcept {
-    if (!enabled_ || forked()) return;
-    bool wake;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        merged_.put(text, sticky, when);
-        latest_from_ = this;
-        ++own_posted_;
-        // Only an idle thread needs waking; one waiting for min_interval will look anyway.
-        wake = idle_.load();
-        if (wake) {
-            idle_.store(false);
-            wake_requested_ = true;
-            ++stats_.wakeups;
-        }
-    }
-    if (wake) wake_.notify_one();
+    if (!impl_ || impl_->forked()) return;
+    impl_->post_status(text, sticky, when);
 }
 
 void dispatcher::post(message msg) noexcept {
-    if (!enabled_ || forked()) return;
+    if (!impl_ || impl_->forked()) return;
     try {
-        std::lock_guard<std::mutex> lock(mutex_);
-        lifecycle_.push_back(std::move(msg));
-        kick_ = true;
+        impl_->post(std::move(msg));
     } catch (const std::bad_alloc &) {
         report(std::make_error_code(std::errc::not_enough_memory), "queueing a lifecycle message");
-        return;
     }
-    wake_.notify_one();
 }
 
 bool dispatcher::flush(std::chrono::milliseconds timeout) noexcept {
-    if (!enabled_) return true;
-    if (forked()) return false;
-    std::unique_lock<std::mutex> lock(mutex_);
-    flush_requested_ = true;
-    kick_ = true;
-    wake_.notify_one();
-    return delivered_.wait_for(lock, timeout, [&] {
-        return !flush_requested_ && lifecycle_.empty() &&
-               !status_pending_locked(std::chrono::system_clock::now());
-    });
+    if (!impl_) return true;
+    if (impl_->forked()) return false;
+    try {
+        return impl_->flush(timeout, false);
+    } catch (...) {
+        return false;
+    }
 }
 
 void dispatcher::report(std::error_code error, std::string_view what) noexcept {
-    std::unique_lock<std::mutex> lock(mutex_);
-    report_locked(lock, error, what);
-}
-
-void dispatcher::report_locked(std::unique_lock<std::mutex> &lock, std::error_code error,
-                               std::string_view what) {
-    ++stats_.failures;
-    const auto now = clock::now();
-    if (!options_.on_error ||
-        (last_report_ != clock::time_point{} && now - last_report_ < report_interval)) {
-        ++suppressed_;
-        return;
-    }
-    last_report_ = now;
-    const std::uint64_t suppressed = std::exchange(suppressed_, 0);
-    auto handler = options_.on_error;
-    // Called unlocked: a handler that logs through a logger with our sink must not deadlock.
-    lock.unlock();
+    if (!impl_ || impl_->forked()) return;
     try {
-        handler(error, what, suppressed);
+        impl_->report(error, what);
     } catch (...) {
     }
-    lock.lock();
 }
 
-bool dispatcher::sticky_active_locked(std::chrono::system_clock::time_point now) const {
-    return merged_.has_sticky && now < merged_.sticky_time + options_.sticky_for;
-}
+bool dispatcher::stopping() const noexcept { return impl_ && impl_->stopping_sent_.load(); }
 
-const std::string &dispatcher::display_locked(std::chrono::system_clock::time_point now) const {
-    return sticky_active_locked(now) ? merged_.sticky : merged_.latest;
-}
-
-bool dispatcher::status_pending_locked(std::chrono::system_clock::time_point now) const {
-    if (merged_.seq == 0) return false;
-    return !source_valid_ || display_locked(now) != delivered_source_;
-}
-
-// Sends the queued lifecycle messages in order; false if one must be retried later.
-bool dispatcher::send_lifecycle_locked(std::unique_lock<std::mutex> &lock) {
-    while (!lifecycle_.empty()) {
-        message msg = std::move(lifecycle_.front());
-        lifecycle_.pop_front();
-        if (stopping_.load()) {
-            // STOPPING is terminal: PID 1 would ignore a READY after it anyway, and a ping or a
-            // reload must not suggest the service is coming back.
-            msg.erase("READY").erase("RELOADING").erase("MONOTONIC_USEC").erase("WATCHDOG");
-            if (msg.empty()) continue;
-        }
-        const bool stops = msg.has("STOPPING");
-        auto redact = options_.redact;
-        lock.unlock();
-        bool redact_failed = false;
-        if (redact && msg.status_text() != nullptr) {
-            // A READY or fatal message carries a record's text too: the same rule applies.
-            try {
-                msg.status(redact(*msg.status_text()));
-            } catch (...) {
-                msg.erase("STATUS");  // never the unredacted text
-                redact_failed = true;
-            }
-        }
-        const notify_result r = notifier_->send(msg);
-        lock.lock();
-        if (redact_failed)
-            report_locked(lock, errc::callback_failed, "redacting a lifecycle STATUS");
-        if (stops && !r.is_failed()) stopping_.store(true);
-        if (r.is_sent()) {
-            ++stats_.lifecycle_sent;
-            if (const std::string *text = msg.status_text()) {
-                // The text is shown now: the status path need not send it again.
-                message{}.status(*text).build(last_datagram_);
-            }
-        } else if (r.is_failed() && transient(r.error())) {
-            lifecycle_.push_front(std::move(msg));  // never dropped for a full queue
-            lifecycle_retry_at_ = clock::now() + lifecycle_retry;
-            return false;
-        } else if (r.is_failed()) {
-            report_locked(lock, r.error(), "sending a lifecycle message");
-        }
+dispatcher::stats dispatcher::get_stats() const {
+    if (!impl_) return {};
+    std::uint64_t from_sources = 0;
+    {
+        std::lock_guard<std::mutex> lock(impl_->sources_mutex_);
+        for (const auto &e : impl_->sources_) from_sources += e.source->posted();
+        from_sources += impl_->removed_posted_;
     }
-    return true;
-}
-
-void dispatcher::deliver_status(std::unique_lock<std::mutex> &lock, bool final_delivery) {
-    const auto now = std::chrono::system_clock::now();
-    std::string text = display_locked(now);
-    delivered_source_ = text;
-    source_valid_ = true;
-    auto redact = options_.redact;
-    const auto min_interval = options_.min_interval;
-    lock.unlock();
-
-    std::string datagram;
-    std::error_code build_error;
-    try {
-        if (redact) text = redact(text);
-        build_error = message{}.status(text).build(datagram);
-    } catch (...) {
-        // A redactor that failed must not let the unredacted text out: send nothing.
-        build_error = errc::callback_failed;
-    }
-    notify_result r = notify_result::no_manager();
-    const bool unchanged = !build_error && datagram == last_datagram_;
-    if (!build_error && !unchanged) {
-        r = notifier_->send_raw(datagram);
-        const auto give_up = clock::now() + final_delivery_budget;
-        while (final_delivery && r.is_failed() && transient(r.error()) && clock::now() < give_up) {
-            std::this_thread::sleep_for(lifecycle_retry);
-            r = notifier_->send_raw(datagram);
-        }
-    }
-    lock.lock();
-    if (build_error) {
-        report_locked(lock, build_error, "building a STATUS message");
-        return;
-    }
-    if (unchanged) return;  // the same text is not sent again
-    next_status_at_ = clock::now() + min_interval;
-    if (r.is_sent()) {
-        ++stats_.status_sent;
-        last_datagram_ = std::move(datagram);
-    } else if (r.is_failed()) {
-        source_valid_ = false;  // try again at the next slot (with whatever is newest then)
-        report_locked(lock, r.error(), "sending STATUS");
-    }
-}
-
-void dispatcher::run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-        kick_ = false;
-        lock.unlock();
-        collect();
-        lock.lock();
-        bool lifecycle_blocked = false;
-        if (!lifecycle_.empty()) {
-            lifecycle_blocked = clock::now() < lifecycle_retry_at_ || !send_lifecycle_locked(lock);
-        }
-        if (stop_) {
-            // Last chance: a bounded retry for lifecycle messages, then the newest status.
-            const auto give_up = clock::now() + final_delivery_budget;
-            while (!send_lifecycle_locked(lock) && clock::now() < give_up) {
-                lock.unlock();
-                std::this_thread::sleep_for(lifecycle_retry);
-                lock.lock();
-            }
-            lock.unlock();
-            collect();
-            lock.lock();
-            if (status_pending_locked(std::chrono::system_clock::now())) deliver_status(lock, true);
-            flush_requested_ = false;
-            delivered_.notify_all();
-            return;
-        }
-        // A flush request is consumed by the delivery that starts after it, which takes the
-        // newest text; a delivery already under way when it came does not count.
-        if (status_pending_locked(std::chrono::system_clock::now())) {
-            if (flush_requested_ || clock::now() >= next_status_at_) {
-                flush_requested_ = false;
-                deliver_status(lock, false);
-            }
-        } else if (lifecycle_.empty()) {
-            flush_requested_ = false;
-        }
-        delivered_.notify_all();  // flush() re-checks what is still pending
-
-        // Sleep until the next thing that can become due.
-        auto deadline = clock::time_point::max();
-        if (lifecycle_blocked) deadline = lifecycle_retry_at_;
-        const auto sys_now = std::chrono::system_clock::now();
-        if (status_pending_locked(sys_now)) {
-            deadline = std::min(deadline, next_status_at_);
-        } else if (sticky_active_locked(sys_now) && merged_.latest != merged_.sticky) {
-            // When the hold ends, the newest ordinary text takes over.
-            const auto left = std::chrono::duration_cast<clock::duration>(
-                merged_.sticky_time + options_.sticky_for - sys_now);
-            deadline = std::min(deadline, clock::now() + left + std::chrono::milliseconds(1));
-        }
-        if (deadline != clock::time_point::max()) {
-            wake_.wait_until(lock, deadline, [&] { return stop_ || kick_; });
-            continue;
-        }
-        // Nothing to wait for: go idle, and let the next change wake us (the only wake-up a
-        // logging thread ever pays). Idle is announced before the last look at the sources, so
-        // a change made after that look sees it and wakes us.
-        idle_.store(true);
-        wake_requested_ = false;
-        lock.unlock();
-        const bool changed = collect();
-        lock.lock();
-        if (!changed) {
-            wake_.wait(lock, [&] { return wake_requested_ || stop_ || kick_; });
-        }
-        idle_.store(false);
-        wake_requested_ = false;
-    }
+    std::lock_guard<std::mutex> lock(impl_->mutex_);
+    stats s = impl_->stats_;
+    s.posted = from_sources + impl_->own_.seq;
+    s.lifecycle_sent += impl_->sent_by_handlers_.load();
+    s.wakeups = impl_->wakeups_.load();
+    return s;
 }
 
 }  // namespace spdlog_sdnotify

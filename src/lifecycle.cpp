@@ -12,11 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <charconv>
+#include <cstring>
 #include <cstdint>
-#include <thread>
+#include <mutex>
 
-#include "quiet_thread.h"
+#include "lifecycle_link.h"
 
 namespace spdlog_sdnotify {
 
@@ -72,77 +73,103 @@ bool rule::matches(const spdlog::details::log_msg &msg) const {
 namespace details {
 
 using state = lifecycle::state;
+using link = lifecycle_link;
+
+constexpr unsigned bits(std::initializer_list<service_state> states) noexcept {
+    unsigned mask = 0;
+    for (auto s : states) mask |= state_bit(s);
+    return mask;
+}
+
+std::size_t build_signal_datagram(signal_message kind, std::uint64_t monotonic_usec,
+                                  char *buf) noexcept {
+    // Datagrams are sent by length: nothing here is NUL-terminated.
+    auto put = [&buf](std::size_t at, std::string_view text) {
+        std::memcpy(buf + at, text.data(), text.size());
+        return at + text.size();
+    };
+    switch (kind) {
+        case signal_message::stop_term:
+            return put(0, "STOPPING=1\nSTATUS=stopping (SIGTERM)\n");
+        case signal_message::stop_int:
+            return put(0, "STOPPING=1\nSTATUS=stopping (SIGINT)\n");
+        case signal_message::ready_after_hup:
+            return put(0, "READY=1\nSTATUS=reloaded\n");
+        case signal_message::reloading: {
+            // RELOADING=1 with MONOTONIC_USEC in one datagram, as Type=notify-reload needs.
+            std::size_t n = put(0, "RELOADING=1\nMONOTONIC_USEC=");
+            n = static_cast<std::size_t>(std::to_chars(buf + n, buf + n + 24, monotonic_usec).ptr -
+                                         buf);
+            return put(n, "\nSTATUS=reloading (SIGHUP)\n");
+        }
+    }
+    return 0;
+}
+
+message make_signal_message(signal_message kind, std::uint64_t monotonic_usec) {
+    message m;
+    switch (kind) {
+        case signal_message::stop_term:
+            m.stopping().status("stopping (SIGTERM)");
+            break;
+        case signal_message::stop_int:
+            m.stopping().status("stopping (SIGINT)");
+            break;
+        case signal_message::ready_after_hup:
+            m.ready().status("reloaded");
+            break;
+        case signal_message::reloading:
+            m.reloading(std::chrono::microseconds(monotonic_usec)).status("reloading (SIGHUP)");
+            break;
+    }
+    return m;
+}
 
 struct lifecycle_state {
     lifecycle_config config;
     std::shared_ptr<dispatcher> target;
     std::optional<std::chrono::microseconds> watchdog_interval;
-    std::atomic<int> current{static_cast<int>(state::starting)};
     std::atomic<bool> closed{false};
     bool handles_signals = false;
 
-    // The timer thread (watchdog pings, EXTEND_TIMEOUT_USEC).
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stop_thread = false;
-    bool kicked = false;
-    std::chrono::steady_clock::time_point next_ping{};
-    std::thread timer;
-
-    state get() const noexcept { return static_cast<state>(current.load()); }
-
-    // Moves from one of `from` to `to`; false if the state was none of them.
-    bool transition(std::initializer_list<state> from, state to) noexcept {
-        int expected = current.load();
-        for (;;) {
-            if (std::find(from.begin(), from.end(), static_cast<state>(expected)) == from.end())
-                return false;
-            if (current.compare_exchange_weak(expected, static_cast<int>(to))) return true;
-        }
-    }
+    state get() const noexcept { return static_cast<state>(link::state(*target)); }
 
     bool watchdog_on() const noexcept { return config.watchdog && watchdog_interval.has_value(); }
 
-    void kick() {
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            kicked = true;
-        }
-        wake.notify_one();
-    }
-
     bool to_ready(std::string_view text) {
-        if (!transition({state::starting, state::reloading}, state::ready)) return false;
+        const auto ticket = link::transition(
+            *target, bits({service_state::starting, service_state::reloading}),
+            service_state::ready);
+        if (ticket == 0) return false;
         message m;
         m.ready();
         if (!text.empty()) m.status(text);
-        if (watchdog_on()) {
-            m.watchdog();  // the first ping goes with READY
-            std::lock_guard<std::mutex> lock(mutex);
-            next_ping = std::chrono::steady_clock::now() + *watchdog_interval / 2;
-        }
-        target->post(std::move(m));
-        kick();
+        if (watchdog_on()) m.watchdog();  // the first ping goes with READY
+        link::post(*target, ticket, std::move(m));
         return true;
     }
 
     bool to_reloading(std::string_view text) {
-        if (!transition({state::ready}, state::reloading)) return false;
+        const auto ticket =
+            link::transition(*target, bits({service_state::ready}), service_state::reloading);
+        if (ticket == 0) return false;
         message m;
         m.reloading();
         if (!text.empty()) m.status(text);
-        target->post(std::move(m));
+        link::post(*target, ticket, std::move(m));
         return true;
     }
 
     bool to_stopping(std::string_view text) {
-        if (!transition({state::starting, state::ready, state::reloading}, state::stopping))
-            return false;
+        const auto ticket = link::transition(
+            *target,
+            bits({service_state::starting, service_state::ready, service_state::reloading}),
+            service_state::stopping);
+        if (ticket == 0) return false;
         message m;
         m.stopping();
         if (!text.empty()) m.status(text);
-        target->post(std::move(m));
-        kick();  // the extend timer may now run for the shutdown
+        link::post(*target, ticket, std::move(m));
         return true;
     }
 
@@ -152,13 +179,18 @@ struct lifecycle_state {
         if (config.fatal_errno) {
             if (const int e = config.fatal_errno(msg); e > 0) m.errno_value(e);
         }
-        target->post(std::move(m));
+        link::fatal(*target, std::move(m));
     }
 
     void on_record(const spdlog::details::log_msg &msg) {
         if (closed.load(std::memory_order_relaxed)) return;
         const std::string_view text(msg.payload.data(), msg.payload.size());
-        switch (get()) {
+        const state s = get();
+        // Every record during start-up and shutdown is progress: it earns the next timeout
+        // extension.
+        if (s == state::starting || s == state::stopping) link::progress(*target);
+        if (config.alive_when && config.alive_when->matches(msg)) link::alive(*target);
+        switch (s) {
             case state::starting:
                 if (config.ready_when && config.ready_when->matches(msg)) to_ready(text);
                 break;
@@ -176,63 +208,7 @@ struct lifecycle_state {
             to_stopping(text);
         if (config.fatal_when && config.fatal_when->matches(msg)) fatal(msg);
     }
-
-    void run_timer();
 };
-
-void lifecycle_state::run_timer() {
-    using clock = std::chrono::steady_clock;
-    const auto extend = config.extend_timeout;
-    const auto extend_every = std::chrono::duration_cast<clock::duration>(extend / 3);
-    clock::time_point next_extend{};
-    bool triggered = false;
-    std::unique_lock<std::mutex> lock(mutex);
-    while (!stop_thread) {
-        kicked = false;
-        const auto now = clock::now();
-        const state s = get();
-        auto deadline = clock::time_point::max();
-        if (watchdog_on() && (s == state::ready || s == state::reloading)) {
-            if (now >= next_ping) {
-                bool ok = true;
-                if (config.healthy) {
-                    lock.unlock();
-                    try {
-                        ok = config.healthy();
-                    } catch (...) {
-                        ok = false;  // a health check that throws is not a healthy answer
-                    }
-                    lock.lock();
-                }
-                if (ok) {
-                    target->post(message{}.watchdog());
-                } else if (config.trigger_when_unhealthy && !triggered) {
-                    target->post(message{}.watchdog_trigger());
-                    triggered = true;
-                }
-                next_ping = now + *watchdog_interval / 2;
-            }
-            deadline = next_ping;
-        }
-        if (extend.count() > 0 && (s == state::starting || s == state::stopping)) {
-            if (now >= next_extend) {
-                target->post(message{}.extend_timeout(extend));
-                next_extend = now + extend_every;
-            }
-            deadline = std::min(deadline, next_extend);
-        }
-        if (extend.count() > 0) {
-            // A signal handler cannot wake us: look at the state often enough to start
-            // extending the stop timeout soon after a SIGTERM.
-            deadline = std::min(deadline, now + std::chrono::milliseconds(250));
-        }
-        if (deadline == clock::time_point::max()) {
-            wake.wait(lock, [&] { return stop_thread || kicked; });
-        } else {
-            wake.wait_until(lock, deadline, [&] { return stop_thread || kicked; });
-        }
-    }
-}
 
 }  // namespace details
 
@@ -241,12 +217,13 @@ void lifecycle_state::run_timer() {
 namespace {
 
 using details::lifecycle_state;
+using details::service_state;
+using details::signal_message;
 
 // What the signal handler needs, set up beforehand: it may not allocate, lock or look anything
 // up. Only one lifecycle owns it at a time.
 struct signal_setup {
     std::atomic<lifecycle_state *> owner{nullptr};
-    const notifier *sender = nullptr;
     dispatcher *target = nullptr;
     struct sigaction previous_term {};
     struct sigaction previous_int {};
@@ -254,36 +231,21 @@ struct signal_setup {
     bool term_installed = false;
     bool hup_installed = false;
     bool ready_after_hup = false;
-    char stop_term[64] = {};
-    char stop_int[64] = {};
 };
 signal_setup g_signals;
 
-// Datagrams are sent by length, so nothing here is NUL-terminated.
-std::size_t append(char *buf, std::size_t at, const char *text) noexcept {
-    while (*text != '\0') buf[at++] = *text++;
-    return at;
-}
-
-std::size_t append_u64(char *buf, std::size_t at, std::uint64_t v) noexcept {
-    char digits[21];
-    std::size_t n = 0;
-    do {
-        digits[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0) buf[at++] = digits[--n];
-    return at;
+bool default_terminates(const struct sigaction &previous) noexcept {
+    return !(previous.sa_flags & SA_SIGINFO) && previous.sa_handler == SIG_DFL;
 }
 
 void run_previous(const struct sigaction &previous, int sig, siginfo_t *info, void *context,
-                  bool default_terminates) {
+                  bool default_is_fatal) {
     if (previous.sa_flags & SA_SIGINFO) {
         if (previous.sa_sigaction != nullptr) previous.sa_sigaction(sig, info, context);
     } else if (previous.sa_handler == SIG_IGN) {
         // ignored before us: stays ignored
     } else if (previous.sa_handler == SIG_DFL) {
-        if (default_terminates) {
+        if (default_is_fatal) {
             // What would have happened without us: the default action (termination).
             struct sigaction dfl {};
             dfl.sa_handler = SIG_DFL;
@@ -298,37 +260,47 @@ void run_previous(const struct sigaction &previous, int sig, siginfo_t *info, vo
 
 void on_signal(int sig, siginfo_t *info, void *context) {
     lifecycle_state *self = g_signals.owner.load();
+    dispatcher *d = g_signals.target;
     if (sig == SIGHUP) {
-        if (self != nullptr &&
-            self->transition({lifecycle::state::ready}, lifecycle::state::reloading)) {
-            // RELOADING=1 with MONOTONIC_USEC from now, in one datagram, as notify-reload needs.
-            timespec ts{};
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            char buf[96];
-            std::size_t n = append(buf, 0, "RELOADING=1\nMONOTONIC_USEC=");
-            n = append_u64(buf, n,
-                           static_cast<std::uint64_t>(ts.tv_sec) * 1000000U +
-                               static_cast<std::uint64_t>(ts.tv_nsec) / 1000U);
-            n = append(buf, n, "\nSTATUS=reloading (SIGHUP)\n");
-            g_signals.sender->send_signal_safe(buf, n);
+        if (self != nullptr) {
+            const auto ticket = details::lifecycle_link::transition(
+                *d, details::state_bit(service_state::ready), service_state::reloading);
+            if (ticket != 0) {
+                timespec ts{};
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                const auto usec = static_cast<std::uint64_t>(ts.tv_sec) * 1000000U +
+                                  static_cast<std::uint64_t>(ts.tv_nsec) / 1000U;
+                details::lifecycle_link::from_signal(*d, ticket, signal_message::reloading, usec,
+                                                     false);
+            }
         }
         run_previous(g_signals.previous_hup, sig, info, context, false);
-        if (self != nullptr && g_signals.ready_after_hup &&
-            self->transition({lifecycle::state::reloading}, lifecycle::state::ready)) {
-            static const char ready[] = "READY=1\nSTATUS=reloaded\n";
-            g_signals.sender->send_signal_safe(ready, sizeof ready - 1);
+        if (self != nullptr && g_signals.ready_after_hup) {
+            const auto ticket = details::lifecycle_link::transition(
+                *d, details::state_bit(service_state::reloading), service_state::ready);
+            if (ticket != 0)
+                details::lifecycle_link::from_signal(*d, ticket, signal_message::ready_after_hup,
+                                                     0, false);
         }
         return;
     }
-    if (self != nullptr && self->transition({lifecycle::state::starting, lifecycle::state::ready,
-                                             lifecycle::state::reloading},
-                                            lifecycle::state::stopping)) {
-        g_signals.target->mark_stopping();
-        const char *datagram = sig == SIGINT ? g_signals.stop_int : g_signals.stop_term;
-        g_signals.sender->send_signal_safe(datagram, strlen(datagram));
+    const struct sigaction &previous =
+        sig == SIGINT ? g_signals.previous_int : g_signals.previous_term;
+    if (self != nullptr) {
+        const auto ticket = details::lifecycle_link::transition(
+            *d,
+            details::state_bit(service_state::starting) |
+                details::state_bit(service_state::ready) |
+                details::state_bit(service_state::reloading),
+            service_state::stopping);
+        if (ticket != 0) {
+            // With the default action next, this is the last chance: wait for it (bounded).
+            details::lifecycle_link::from_signal(
+                *d, ticket, sig == SIGINT ? signal_message::stop_int : signal_message::stop_term,
+                0, default_terminates(previous));
+        }
     }
-    run_previous(sig == SIGINT ? g_signals.previous_int : g_signals.previous_term, sig, info,
-                 context, true);
+    run_previous(previous, sig, info, context, true);
 }
 
 void install(int sig, struct sigaction &previous) {
@@ -343,6 +315,7 @@ void install(int sig, struct sigaction &previous) {
 void at_exit_hook() {
     lifecycle_state *self = g_signals.owner.load();
     if (self == nullptr || !self->config.stop_at_exit) return;
+    if (details::lifecycle_link::forked(*self->target)) return;  // the parent's service, not ours
     if (self->to_stopping("")) self->target->flush(std::chrono::milliseconds(500));
 }
 
@@ -367,13 +340,8 @@ lifecycle::lifecycle(lifecycle_config config)
         lifecycle_state *expected = nullptr;
         if (g_signals.owner.compare_exchange_strong(expected, &s)) {
             s.handles_signals = true;
-            g_signals.sender = s.target->get_notifier().get();
             g_signals.target = s.target.get();
             g_signals.ready_after_hup = !s.config.reloaded_when.has_value();
-            snprintf(g_signals.stop_term, sizeof g_signals.stop_term,
-                     "STOPPING=1\nSTATUS=stopping (SIGTERM)\n");
-            snprintf(g_signals.stop_int, sizeof g_signals.stop_int,
-                     "STOPPING=1\nSTATUS=stopping (SIGINT)\n");
             // The handler may only send on a socket that is already open.
             if (s.config.stop_on_signals || s.config.reload_on_sighup)
                 (void)s.target->get_notifier()->open();
@@ -393,22 +361,23 @@ lifecycle::lifecycle(lifecycle_config config)
                              "another lifecycle already handles signals and exit");
         }
     }
-    if (s.watchdog_on() || s.config.extend_timeout.count() > 0) {
-        s.timer = details::start_quiet_thread([&s] { s.run_timer(); });
-    }
+    details::keepalive_config k;
+    if (s.watchdog_on()) k.watchdog_interval = s.watchdog_interval;
+    k.proof = s.config.healthy ? details::watchdog_proof::healthy
+              : s.config.alive_when ? details::watchdog_proof::records
+                                    : details::watchdog_proof::timer;
+    k.trigger_when_unhealthy = s.config.trigger_when_unhealthy;
+    k.extend = s.config.extend_timeout;
+    k.extend_limit = s.config.extend_timeout_limit;
+    details::lifecycle_link::set_keepalive(*s.target, k, s.config.healthy);
 }
 
 lifecycle::~lifecycle() {
     auto &s = *state_;
-    if (s.closed.load() && !s.timer.joinable() && !s.handles_signals) return;
-    if (s.config.stop_at_exit && s.to_stopping("")) s.target->flush(std::chrono::milliseconds(500));
-    if (s.timer.joinable()) {
-        {
-            std::lock_guard<std::mutex> lock(s.mutex);
-            s.stop_thread = true;
-        }
-        s.wake.notify_one();
-        s.timer.join();
+    if (s.closed.load()) return;
+    if (!details::lifecycle_link::forked(*s.target)) {
+        if (s.config.stop_at_exit && s.to_stopping("")) s.target->flush(std::chrono::milliseconds(500));
+        details::lifecycle_link::set_keepalive(*s.target, {}, {});  // no pings without us
     }
     if (s.handles_signals) {
         if (g_signals.term_installed) {

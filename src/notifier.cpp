@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -290,6 +291,61 @@ notify_result notifier::send_raw(std::string_view datagram) noexcept {
     if (static_cast<std::size_t>(n) != datagram.size())
         return notify_result::failed(errc::short_write);
     return notify_result::sent();
+}
+
+notify_result notifier::barrier(std::chrono::milliseconds timeout) noexcept {
+    if (!configured_) return notify_result::no_manager();
+    if (address_error_) return notify_result::failed(address_error_);
+    if (address_->family == notify_address::kind::vsock)
+        return notify_result::failed(std::make_error_code(std::errc::not_supported));
+    const pid_t self = ::getpid();
+    if (self != creator_pid_ && !options_.allow_forked_child)
+        return notify_result::failed(errc::forked_child);
+    std::error_code ec;
+    const int fd = socket_for_send(self, ec);
+    if (fd < 0) return notify_result::failed(ec);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return notify_result::failed(last_error());
+    static const char text[] = "BARRIER=1\n";
+    iovec iov{const_cast<char *>(text), sizeof text - 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_name = &sockaddr_;
+    mh.msg_namelen = sockaddr_len_;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pipe_fds[1], sizeof(int));
+    ssize_t n;
+    do {
+        n = ::sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    const std::error_code send_error = n < 0 ? last_error() : std::error_code{};
+    ::close(pipe_fds[1]);  // the receiver holds the only other copy now
+    if (n < 0) {
+        ::close(pipe_fds[0]);
+        return notify_result::failed(send_error);
+    }
+    // POLLHUP once every write end is closed.
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int rc;
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        rc = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+        if (rc < 0 && errno == EINTR) continue;
+        break;
+    }
+    ::close(pipe_fds[0]);
+    if (rc > 0) return notify_result::sent();
+    if (rc == 0) return notify_result::failed(std::make_error_code(std::errc::timed_out));
+    return notify_result::failed(last_error());
 }
 
 int notifier::send_signal_safe(const char *data, std::size_t size) const noexcept {

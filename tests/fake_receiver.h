@@ -51,8 +51,17 @@ public:
     /// The next datagram as PID 1 parses it, applied to the model; nullopt on timeout.
     std::optional<spdlog_sdnotify::parsed_notification> next(
         std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
-        auto d = receiver_->receive(timeout);
-        if (!d) return std::nullopt;
+        std::optional<spdlog_sdnotify::notify_receiver::datagram> d;
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            d = receiver_->receive(std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now()));
+            if (!d) return std::nullopt;
+            // PID 1 answers a barrier by closing its descriptor (the kernel did so when the
+            // datagram was read without room for it); it changes nothing that systemctl shows.
+            if (d->bytes != "BARRIER=1\n") break;
+            ++barriers;
+        }
         raw.push_back(d->bytes);
         senders.push_back(d->sender_pid);
         auto parsed = spdlog_sdnotify::parse_notification(d->bytes, d->truncated);
@@ -78,6 +87,7 @@ public:
     spdlog_sdnotify::service_model model;
     std::vector<std::string> raw;  // every datagram's bytes, in order
     std::vector<pid_t> senders;    // the sender PID of each, from SCM_CREDENTIALS
+    std::size_t barriers = 0;      // BARRIER=1 datagrams (not in raw)
 
 private:
     std::string dir_;

@@ -73,12 +73,21 @@ struct lifecycle_config {
     bool stop_on_signals = false;
     /// STOPPING=1 when this object is destroyed, or at exit() while it lives.
     bool stop_at_exit = true;
-    /// Non-zero: during start-up and shutdown, keep EXTEND_TIMEOUT_USEC= this value up,
-    /// re-sent every third of it, so a slow start or stop is not killed by its timeout.
+    /// Non-zero: during start-up and shutdown, EXTEND_TIMEOUT_USEC= this value, at most every
+    /// third of it and only when the application logged something since the previous one (any
+    /// record reaching the lifecycle's sink counts). A start that hangs stops logging, so
+    /// TimeoutStartSec= (TimeoutStopSec=) still catches it.
     std::chrono::microseconds extend_timeout{0};
+    /// The most that extensions may add to one start-up (or one shutdown) in total, however
+    /// much is logged: 15 minutes, longer than any sane start yet short enough that a service
+    /// looping on "still waiting..." is failed the same morning.
+    std::chrono::microseconds extend_timeout_limit{std::chrono::minutes(15)};
     /// Ping WATCHDOG=1 every half interval when systemd set WATCHDOG_USEC for this process.
     bool watchdog = true;
-    /// Asked before every ping (on the lifecycle's thread); false means unhealthy.
+    /// A ping only if a record matching this rule arrived within the last interval: a main loop
+    /// that stops turning gets the service restarted.
+    std::optional<rule> alive_when;
+    /// Asked before every ping (on the dispatcher's thread); false means unhealthy.
     std::function<bool()> healthy;
     /// When unhealthy: send WATCHDOG=trigger (immediate watchdog action) instead of only
     /// stopping the pings.

@@ -120,6 +120,17 @@ public:
     notify_result reloading(std::string_view status_text = {}) noexcept;
     notify_result watchdog() noexcept;
 
+    /**
+     * BARRIER=1 with the write end of a pipe as its only file descriptor, then waits up to
+     * `timeout` for the receiver to close it: PID 1 (since systemd 246) does so once it has
+     * processed every earlier message, as sd_notify_barrier() relies on. A receiver that drops the
+     * descriptor unread closes it too; one that never reads makes this fail with timed_out.
+     * Not for vsock (no descriptor passing).
+     *
+     *     n.send(message{}.status("done")); n.barrier(std::chrono::milliseconds(250));
+     */
+    notify_result barrier(std::chrono::milliseconds timeout) noexcept;
+
     /// Opens the socket now (it is otherwise opened by the first send): a signal handler that
     /// uses send_signal_safe() needs it open beforehand.
     notify_result open() noexcept;

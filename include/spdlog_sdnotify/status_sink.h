@@ -52,8 +52,10 @@ struct status_sink_config {
  * default; set_pattern("[%l] %v") on this sink sends the formatted line instead (never colour
  * codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(), logger->set_pattern())
  * are for the console and files, and leave the status text alone. Outside systemd a record costs
- * one branch. flush() does not wait: the newest text always leaves within min_interval (use
- * dispatcher::flush() to wait for it).
+ * one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so flush_on(info)
+ * keeps the rate limit: the newest text always leaves within min_interval. To wait for it, use
+ * dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink wait for
+ * it (bounded).
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
@@ -77,7 +79,7 @@ struct no_lock {
 }  // namespace details
 
 template <typename Mutex>
-class status_sink final : public spdlog::sinks::base_sink<Mutex>, private status_source {
+class status_sink final : public spdlog::sinks::base_sink<Mutex>, private details::status_source {
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
@@ -87,11 +89,12 @@ public:
         if (!config.pattern.empty()) set_pattern_(config.pattern);
         if (dispatcher_->enabled()) {
             slot_.reserve();
-            dispatcher_->add_source(this);
+            details::dispatcher_access::add_source(*dispatcher_, this);
         }
     }
-    /// Hands a pending text to the dispatcher, which still delivers it.
-    ~status_sink() override { dispatcher_->remove_source(this); }
+    /// Hands a pending text to the dispatcher; when this was its last sink (spdlog::shutdown()),
+    /// waits until it is sent, at most about 250 ms.
+    ~status_sink() override { details::dispatcher_access::remove_source(*dispatcher_, this); }
     status_sink(const status_sink &) = delete;
     status_sink &operator=(const status_sink &) = delete;
 
@@ -117,7 +120,7 @@ protected:
                 std::lock_guard<slot_lock_type> lock(slot_lock_);
                 slot_.put(text, msg.level >= sticky_level_, msg.time);
             }
-            dispatcher_->source_changed();
+            details::dispatcher_access::source_changed(*dispatcher_);
         } catch (...) {
             // Never into spdlog's error handler, and never an exception into the logger.
             dispatcher_->report(errc::callback_failed, "status_sink: filter or formatter threw");
@@ -137,7 +140,7 @@ private:
     using slot_lock_type = std::conditional_t<unlocked, details::spin_lock, details::no_lock>;
 
     // status_source: called by the dispatcher's thread.
-    bool pull(status_slot &into, std::uint64_t &seen) override {
+    bool pull(details::status_slot &into, std::uint64_t &seen) override {
         std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);
         std::lock_guard<slot_lock_type> lock(slot_lock_);
         if (slot_.seq == seen) return false;
@@ -147,6 +150,7 @@ private:
         into.sticky_time = slot_.sticky_time;
         into.has_sticky = slot_.has_sticky;
         into.seq = slot_.seq;
+        into.sticky_seq = slot_.sticky_seq;
         seen = slot_.seq;
         return true;
     }
@@ -156,7 +160,7 @@ private:
         return slot_.seq;
     }
 
-    status_slot slot_;
+    details::status_slot slot_;
     slot_lock_type slot_lock_;
     std::shared_ptr<dispatcher> dispatcher_;
     std::function<bool(const spdlog::details::log_msg &)> filter_;

@@ -1,0 +1,151 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+// What to send and when: a plain class with no thread, no lock and no clock of its own (every
+// call takes `now`), so that it is tested without sleeping. The dispatcher's thread feeds it,
+// asks it for the next datagram, sends, and tells it how the send went.
+
+#include <spdlog_sdnotify/message.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spdlog_sdnotify {
+namespace details {
+
+/// How the watchdog ping is justified (see lifecycle_config::watchdog_proof).
+enum class watchdog_proof : unsigned char { records, healthy, timer };
+
+struct keepalive_config {
+    /// WATCHDOG_USEC for this process; none: no pings.
+    std::optional<std::chrono::microseconds> watchdog_interval;
+    watchdog_proof proof = watchdog_proof::records;
+    bool trigger_when_unhealthy = false;
+    /// EXTEND_TIMEOUT_USEC value while starting or stopping; 0: never.
+    std::chrono::microseconds extend{0};
+    /// The most that all extensions of one start (or one stop) may add together.
+    std::chrono::microseconds extend_limit{0};
+};
+
+class send_policy {
+public:
+    using clock = std::chrono::steady_clock;
+    using time_point = clock::time_point;
+
+    struct options {
+        std::chrono::milliseconds min_interval{500};
+        std::chrono::milliseconds sticky_for{std::chrono::seconds(30)};
+    };
+
+    /// One datagram to send, or a question to answer (health_check).
+    struct item {
+        enum class kind : unsigned char { none, lifecycle, extend, watchdog, health_check, fatal, status };
+        kind what = kind::none;
+        std::uint64_t ticket = 0;            // lifecycle
+        const message *msg = nullptr;        // lifecycle, fatal
+        std::chrono::microseconds extend{0};  // extend
+        bool trigger = false;                // watchdog: WATCHDOG=trigger rather than =1
+        const std::string *text = nullptr;   // status: the text before redaction
+        explicit operator bool() const noexcept { return what != kind::none; }
+    };
+    /// sent; retry_later: the receiver is full, away or not there yet (the item stays pending);
+    /// failed: refused for good (cannot be built), dropped.
+    enum class outcome : unsigned char { sent, retry_later, failed };
+
+    send_policy() = default;
+    explicit send_policy(options o) : options_(o) {}
+    void set_options(options o) noexcept { options_ = o; }
+    void set_keepalive(const keepalive_config &k, time_point now);
+
+    // ------------------------------------------------------------------ inputs
+    /// A lifecycle message with its place in the order the application caused (tickets from 1,
+    /// no gaps unless one was lost). Sent exactly once, in ticket order.
+    void lifecycle(std::uint64_t ticket, message m, time_point now);
+    /// Tickets up to `through` went out another way (a signal handler sent them itself).
+    void delivered_elsewhere(std::uint64_t through, bool stopping_among_them, time_point now);
+    /// A fatal record's STATUS (+ERRNO): only the newest pending one is kept.
+    void fatal(message m);
+    /// The newest status text; `sticky`: it also holds against later non-sticky texts for
+    /// sticky_for, and replaces a held sticky text at once.
+    void status(std::string_view text, bool sticky, time_point now);
+    /// The application logged something that counts as progress (start-up, shutdown).
+    void progress() noexcept { progress_since_extend_ = true; }
+    /// The application logged something that proves its loop turns (watchdog_proof::records).
+    void alive(time_point now) noexcept { last_alive_ = now; }
+    /// The answer to a health_check item.
+    void health(bool ok, time_point now);
+
+    // ------------------------------------------------------------------ decisions
+    /// What to send now; `final`: at shutdown, ignoring min_interval and backoff pauses.
+    item next(time_point now, bool final = false);
+    /// How the send of `it` (the last item next() returned) went.
+    void done(const item &it, outcome result, time_point now);
+    /// When next() may have something new without a new input; time_point::max() if never.
+    time_point wake_at(time_point now) const;
+    /// Nothing is waiting to be sent (ignoring min_interval).
+    bool idle(time_point now) const;
+
+    bool stopping_sent() const noexcept { return stopping_sent_; }
+    bool ready_sent() const noexcept { return phase_ == phase::running; }
+    std::size_t queued() const noexcept { return lifecycle_.size(); }
+    /// Tickets up to this one are sent or given up.
+    std::uint64_t delivered_through() const noexcept { return next_ticket_ - 1; }
+
+private:
+    enum class phase : unsigned char { starting, running, stopping };
+    bool sticky_held(time_point now) const noexcept {
+        return has_sticky_ && now < sticky_until_;
+    }
+    const std::string &shown(time_point now) const noexcept {
+        return sticky_held(now) ? sticky_ : latest_;
+    }
+    bool status_pending(time_point now) const;
+    bool lifecycle_ready(time_point now) const;
+    void after_lifecycle_sent(const message &m, time_point now);
+    void schedule_keepalive(time_point now);
+
+    options options_;
+    keepalive_config keepalive_;
+
+    // Lifecycle messages in causal order.
+    std::map<std::uint64_t, message> lifecycle_;
+    std::uint64_t next_ticket_ = 1;
+    time_point gap_since_{};  // when the front ticket was first seen missing
+    std::optional<message> fatal_;
+    bool stopping_sent_ = false;
+    phase phase_ = phase::starting;
+
+    // Keep-alive.
+    time_point next_ping_at_ = time_point::max();
+    time_point last_alive_{};
+    bool watchdog_pending_ = false;
+    bool trigger_pending_ = false;
+    bool triggered_ = false;
+    bool health_asked_ = false;
+    time_point next_extend_at_ = time_point::max();
+    bool progress_since_extend_ = false;
+    std::chrono::microseconds extended_{0};
+    std::optional<std::chrono::microseconds> extend_pending_;
+
+    // STATUS.
+    std::string latest_;
+    std::string sticky_;
+    bool has_sticky_ = false;
+    bool has_status_ = false;
+    time_point sticky_until_{};
+    std::string sent_text_;  // the text (before redaction) last sent or given up on
+    bool sent_valid_ = false;
+    time_point next_status_at_{};
+
+    // Transient failures (a full receiver queue): nothing is sent before retry_at_.
+    time_point retry_at_{};
+    std::chrono::milliseconds backoff_{0};
+};
+
+}  // namespace details
+}  // namespace spdlog_sdnotify

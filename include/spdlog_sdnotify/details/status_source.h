@@ -1,0 +1,71 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+#include <spdlog_sdnotify/message.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace spdlog_sdnotify {
+class dispatcher;
+
+namespace details {
+
+// The newest status of one source: its latest text and its latest sticky (error) text, with
+// their record times. Capacity is reserved once, so that posting never allocates.
+struct status_slot {
+    std::string latest;
+    std::chrono::system_clock::time_point latest_time{};
+    std::string sticky;
+    std::chrono::system_clock::time_point sticky_time{};
+    bool has_sticky = false;
+    std::uint64_t seq = 0;  // bumped by every put()
+    std::uint64_t sticky_seq = 0;
+
+    // Longest text kept (longer ones are cut): PID 1 keeps at most 4096 bytes anyway.
+    static constexpr std::size_t max_text = 2 * max_datagram_size;
+
+    void reserve() {
+        latest.reserve(max_text);
+        sticky.reserve(max_text);
+    }
+    void put(std::string_view text, bool is_sticky, std::chrono::system_clock::time_point when) {
+        text = text.substr(0, max_text);
+        latest.assign(text.data(), text.size());  // within the reserved capacity
+        latest_time = when;
+        ++seq;
+        if (is_sticky) {
+            sticky.assign(text.data(), text.size());
+            sticky_time = when;
+            has_sticky = true;
+            sticky_seq = seq;
+        }
+    }
+};
+
+// A producer of status texts that keeps a status_slot under its own lock (a status_sink: the
+// lock spdlog already takes for the record). The dispatcher's thread pulls from it.
+class status_source {
+public:
+    // Under the source's lock: if its slot changed since `seen`, copy it into `into`, update
+    // `seen` and return true.
+    virtual bool pull(status_slot &into, std::uint64_t &seen) = 0;
+    // Under the source's lock: how many texts it has posted.
+    virtual std::uint64_t posted() = 0;
+
+protected:
+    ~status_source() = default;
+};
+
+// The dispatcher's plumbing for sinks and the lifecycle, kept out of its public interface.
+struct dispatcher_access {
+    static void add_source(dispatcher &d, status_source *source);
+    static void remove_source(dispatcher &d, status_source *source) noexcept;
+    static void source_changed(dispatcher &d) noexcept;
+};
+
+}  // namespace details
+}  // namespace spdlog_sdnotify

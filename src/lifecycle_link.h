@@ -1,0 +1,56 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+#pragma once
+
+// What the lifecycle helper (and its signal handlers) needs from the dispatcher: the service
+// state and the order of lifecycle messages live in one atomic word there, so that a message's
+// place in the order is fixed by the same compare-and-swap that changes the state.
+
+#include <spdlog_sdnotify/details/send_policy.h>
+#include <spdlog_sdnotify/dispatcher.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace spdlog_sdnotify {
+namespace details {
+
+enum class service_state : unsigned { starting = 0, ready = 1, reloading = 2, stopping = 3 };
+
+constexpr unsigned state_bit(service_state s) noexcept { return 1U << static_cast<unsigned>(s); }
+
+// The lifecycle messages a signal handler sends, prepared without allocating.
+enum class signal_message : unsigned char { stop_term, stop_int, reloading, ready_after_hup };
+
+// Writes the datagram for `kind` into `buf` (at least 128 bytes); returns its length.
+// Async-signal-safe.
+std::size_t build_signal_datagram(signal_message kind, std::uint64_t monotonic_usec,
+                                  char *buf) noexcept;
+// The same datagram as a message.
+message make_signal_message(signal_message kind, std::uint64_t monotonic_usec);
+
+struct lifecycle_link {
+    // Moves the service state from one of the states in `from_mask` to `to`. Returns the new
+    // message's ticket (its place in the order), or 0 if the state was none of them.
+    // Async-signal-safe.
+    static std::uint64_t transition(dispatcher &d, unsigned from_mask, service_state to) noexcept;
+    static service_state state(const dispatcher &d) noexcept;
+    // A lifecycle message whose ticket came from transition().
+    static void post(dispatcher &d, std::uint64_t ticket, message m) noexcept;
+    // From a signal handler (async-signal-safe): sends at once if nothing is ahead in the order,
+    // otherwise hands the message to the dispatcher's thread. `wait`: the process is about to
+    // die (the default action follows), so wait for the message to leave, about 250 ms at most.
+    static void from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
+                            std::uint64_t monotonic_usec, bool wait) noexcept;
+    static void fatal(dispatcher &d, message m) noexcept;
+    static void set_keepalive(dispatcher &d, const keepalive_config &k,
+                              std::function<bool()> healthy);
+    // Evidence from the application's records, lock-free: the thread reads and clears them.
+    static void progress(dispatcher &d) noexcept;
+    static void alive(dispatcher &d) noexcept;
+    // The process that made the dispatcher (a forked child must not send).
+    static bool forked(const dispatcher &d) noexcept;
+};
+
+}  // namespace details
+}  // namespace spdlog_sdnotify
