@@ -5,7 +5,8 @@
 // knows whether it is healthy. The only lines added for systemd are in the marked set-up block;
 // the rest of the program makes no call of ours.
 //
-//   worker_service [--start-delay MS] [--unhealthy-after MS] [--requests-every MS]
+//   worker_service [--start-delay MS] [--stop-delay MS] [--start-hang 1] [--stop-hang 1]
+//                  [--unhealthy-after MS] [--requests-every MS]
 //
 // Unit file: examples/worker_service.service (Type=notify, WatchdogSec=, ExecReload=).
 #include <spdlog_sdnotify/lifecycle.h>
@@ -15,6 +16,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -29,10 +31,8 @@ std::atomic<bool> reload_requested{false};
 
 class worker {
 public:
-    worker(int start_delay_ms, int unhealthy_after_ms, int requests_every_ms)
-        : start_delay_(start_delay_ms),
-          unhealthy_after_(unhealthy_after_ms),
-          requests_every_(requests_every_ms) {}
+    worker(int unhealthy_after_ms, int requests_every_ms)
+        : unhealthy_after_(unhealthy_after_ms), requests_every_(requests_every_ms) {}
 
     bool healthy() const {
         return unhealthy_after_ < 0 || std::chrono::steady_clock::now() - started_ <
@@ -41,7 +41,8 @@ public:
 
     int run() {
         spdlog::info("loading configuration");
-        std::this_thread::sleep_for(std::chrono::milliseconds(start_delay_));
+        if (hang_at_start_) hang();
+        steps("loading", start_delay_);
         spdlog::info("listening on :8080");
         started_ = std::chrono::steady_clock::now();
         long handled = 0;
@@ -62,13 +63,33 @@ public:
             }
         }
         spdlog::info("draining {} connections", 3);
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        if (hang_at_stop_) hang();
+        steps("draining", stop_delay_);
         spdlog::info("shut down cleanly after {} requests", handled);
         return 0;
     }
 
+    int start_delay_ = 200;
+    int stop_delay_ = 300;
+    bool hang_at_start_ = false;  // a deadlock: no more log lines, no progress
+    bool hang_at_stop_ = false;
+
 private:
-    int start_delay_;
+    // A long start or stop that logs a step each second, as real ones do.
+    static void steps(const char *what, int ms) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        for (int step = 1;; ++step) {
+            const auto left = until - std::chrono::steady_clock::now();
+            if (left <= std::chrono::seconds(0)) break;
+            std::this_thread::sleep_for(
+                std::min<std::chrono::steady_clock::duration>(left, std::chrono::seconds(1)));
+            if (std::chrono::steady_clock::now() < until) spdlog::info("{}: step {}", what, step);
+        }
+    }
+    [[noreturn]] static void hang() {
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+
     int unhealthy_after_;
     int requests_every_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -83,9 +104,12 @@ int option(int argc, char **argv, const char *name, int fallback) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    worker app(option(argc, argv, "--start-delay", 200),
-               option(argc, argv, "--unhealthy-after", -1),
+    worker app(option(argc, argv, "--unhealthy-after", -1),
                option(argc, argv, "--requests-every", 2000));
+    app.start_delay_ = option(argc, argv, "--start-delay", 200);
+    app.stop_delay_ = option(argc, argv, "--stop-delay", 300);
+    app.hang_at_start_ = option(argc, argv, "--start-hang", 0) != 0;
+    app.hang_at_stop_ = option(argc, argv, "--stop-hang", 0) != 0;
 
     // The application's own signal handling.
     struct sigaction sa {};
@@ -102,7 +126,7 @@ int main(int argc, char **argv) {
     notify.reloaded_when = spdlog_sdnotify::rule::contains("configuration reloaded");
     notify.reload_on_sighup = true;                     // RELOADING=1, then the app's handler
     notify.stop_on_signals = true;                      // STOPPING=1, then the app's handler
-    notify.extend_timeout = std::chrono::seconds(3);    // slow start or stop is not killed
+    notify.extend_timeout = std::chrono::seconds(3);    // a start or stop that logs progress
     notify.healthy = [&app] { return app.healthy(); };  // no watchdog ping when unhealthy
     spdlog_sdnotify::lifecycle lifecycle(notify);
     // ---- end of set-up ----

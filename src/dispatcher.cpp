@@ -24,6 +24,7 @@
 
 namespace spdlog_sdnotify {
 namespace details {
+class sender;
 namespace {
 
 using steady = std::chrono::steady_clock;
@@ -62,19 +63,35 @@ send_policy::outcome outcome_of(const notify_result &r) noexcept {
     return retryable(r.error()) ? send_policy::outcome::retry_later : send_policy::outcome::failed;
 }
 
-// The one lock a fork must not catch held: the dispatcher's thread holds it while it touches a
-// sink's lock (or its own), and pthread_atfork takes it around fork(), so a child never starts
-// with one of those locks held by a thread it does not have.
+// fork() must not catch a lock of ours held by a thread the child will not have: the
+// dispatcher's thread holds fork_mutex() whenever it touches a sink's lock, and around fork()
+// (pthread_atfork) the forking thread takes fork_mutex(), then every live dispatcher's source
+// list and every source's lock, so that a child starts with all of them free. This is the only
+// place that knows about fork; elsewhere a child only checks that it is one.
 std::mutex &fork_mutex() {
     static std::mutex *m = new std::mutex;  // never destroyed: fork() may run during exit
     return *m;
 }
-void register_fork_guard() {
+std::mutex &registry_mutex() {
+    static std::mutex *m = new std::mutex;
+    return *m;
+}
+std::vector<sender *> &registry() {
+    static auto *r = new std::vector<sender *>;
+    return *r;
+}
+void before_fork();
+void after_fork();
+void register_sender(sender *s) {
     static std::once_flag once;
-    std::call_once(once, [] {
-        pthread_atfork([] { fork_mutex().lock(); }, [] { fork_mutex().unlock(); },
-                       [] { fork_mutex().unlock(); });
-    });
+    std::call_once(once, [] { pthread_atfork(before_fork, after_fork, after_fork); });
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    registry().push_back(s);
+}
+void unregister_sender(sender *s) {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto &r = registry();
+    r.erase(std::remove(r.begin(), r.end(), s), r.end());
 }
 
 void write_eventfd(int fd) noexcept {
@@ -120,10 +137,21 @@ public:
         own_.reserve();
         policy_.set_options({options_.min_interval, options_.sticky_for});
         efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        register_fork_guard();
+        register_sender(this);
     }
     ~sender() {
+        unregister_sender(this);
         if (efd_ >= 0) ::close(efd_);
+    }
+
+    void lock_for_fork() {
+        sources_mutex_.lock();
+        for (auto &e : sources_) e.source->lock_for_fork();
+    }
+    void unlock_after_fork() {
+        for (auto it = sources_.rbegin(); it != sources_.rend(); ++it)
+            it->source->unlock_after_fork();
+        sources_mutex_.unlock();
     }
 
     void start() {
@@ -399,6 +427,20 @@ private:
     std::thread thread_;
 };
 
+namespace {
+void before_fork() {
+    fork_mutex().lock();
+    registry_mutex().lock();
+    for (sender *s : registry()) s->lock_for_fork();
+}
+void after_fork() {
+    auto &r = registry();
+    for (auto it = r.rbegin(); it != r.rend(); ++it) (*it)->unlock_after_fork();
+    registry_mutex().unlock();
+    fork_mutex().unlock();
+}
+}  // namespace
+
 void sender::merge(const status_slot &slot, const void *from) {
     if (slot.seq == 0) return;
     // Across sources the record time decides; a source's own newer text always wins, so a
@@ -614,7 +656,8 @@ void sender::send_due(bool final) {
                 what = "sending EXTEND_TIMEOUT_USEC";
                 break;
             case kind::watchdog:
-                r = notifier_.send(it.trigger ? message{}.watchdog_trigger() : message{}.watchdog());
+                r = notifier_.send(it.trigger ? message{}.watchdog_trigger()
+                                              : message{}.watchdog());
                 out = outcome_of(r);
                 what = "sending WATCHDOG";
                 break;
@@ -672,7 +715,8 @@ void sender::send_due(bool final) {
 }
 
 void sender::barrier(steady::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     if (left.count() <= 0) return;
     const notify_result r = notifier_.barrier(left);
     if (r.is_sent()) {
@@ -696,9 +740,10 @@ void sender::wait(steady::time_point until) {
     int timeout = -1;
     if (until != steady::time_point::max()) {
         const auto left = until - steady::now();
-        timeout = left.count() <= 0
-                      ? 0
-                      : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+        timeout =
+            left.count() <= 0
+                ? 0
+                : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
     }
     pollfd p{efd_, POLLIN, 0};
     if (::poll(&p, 1, timeout) > 0) {
@@ -811,9 +856,7 @@ void lifecycle_link::alive(dispatcher &d) noexcept {
     if (d.impl_ && !d.impl_->alive_.load(std::memory_order_relaxed))
         d.impl_->alive_.store(true, std::memory_order_relaxed);
 }
-bool lifecycle_link::forked(const dispatcher &d) noexcept {
-    return d.impl_ && d.impl_->forked();
-}
+bool lifecycle_link::forked(const dispatcher &d) noexcept { return d.impl_ && d.impl_->forked(); }
 
 void dispatcher_access::add_source(dispatcher &d, status_source *source) {
     if (d.impl_ && !d.impl_->forked()) d.impl_->add_source(source);

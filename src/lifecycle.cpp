@@ -137,9 +137,9 @@ struct lifecycle_state {
     bool watchdog_on() const noexcept { return config.watchdog && watchdog_interval.has_value(); }
 
     bool to_ready(std::string_view text) {
-        const auto ticket = link::transition(
-            *target, bits({service_state::starting, service_state::reloading}),
-            service_state::ready);
+        const auto ticket =
+            link::transition(*target, bits({service_state::starting, service_state::reloading}),
+                             service_state::ready);
         if (ticket == 0) return false;
         message m;
         m.ready();
@@ -279,8 +279,8 @@ void on_signal(int sig, siginfo_t *info, void *context) {
             const auto ticket = details::lifecycle_link::transition(
                 *d, details::state_bit(service_state::reloading), service_state::ready);
             if (ticket != 0)
-                details::lifecycle_link::from_signal(*d, ticket, signal_message::ready_after_hup,
-                                                     0, false);
+                details::lifecycle_link::from_signal(*d, ticket, signal_message::ready_after_hup, 0,
+                                                     false);
         }
         return;
     }
@@ -289,15 +289,14 @@ void on_signal(int sig, siginfo_t *info, void *context) {
     if (self != nullptr) {
         const auto ticket = details::lifecycle_link::transition(
             *d,
-            details::state_bit(service_state::starting) |
-                details::state_bit(service_state::ready) |
+            details::state_bit(service_state::starting) | details::state_bit(service_state::ready) |
                 details::state_bit(service_state::reloading),
             service_state::stopping);
         if (ticket != 0) {
             // With the default action next, this is the last chance: wait for it (bounded).
             details::lifecycle_link::from_signal(
-                *d, ticket, sig == SIGINT ? signal_message::stop_int : signal_message::stop_term,
-                0, default_terminates(previous));
+                *d, ticket, sig == SIGINT ? signal_message::stop_int : signal_message::stop_term, 0,
+                default_terminates(previous));
         }
     }
     run_previous(previous, sig, info, context, true);
@@ -363,7 +362,7 @@ lifecycle::lifecycle(lifecycle_config config)
     }
     details::keepalive_config k;
     if (s.watchdog_on()) k.watchdog_interval = s.watchdog_interval;
-    k.proof = s.config.healthy ? details::watchdog_proof::healthy
+    k.proof = s.config.healthy      ? details::watchdog_proof::healthy
               : s.config.alive_when ? details::watchdog_proof::records
                                     : details::watchdog_proof::timer;
     k.trigger_when_unhealthy = s.config.trigger_when_unhealthy;
@@ -376,7 +375,8 @@ lifecycle::~lifecycle() {
     auto &s = *state_;
     if (s.closed.load()) return;
     if (!details::lifecycle_link::forked(*s.target)) {
-        if (s.config.stop_at_exit && s.to_stopping("")) s.target->flush(std::chrono::milliseconds(500));
+        if (s.config.stop_at_exit && s.to_stopping(""))
+            s.target->flush(std::chrono::milliseconds(500));
         details::lifecycle_link::set_keepalive(*s.target, {}, {});  // no pings without us
     }
     if (s.handles_signals) {
@@ -438,7 +438,7 @@ lifecycle_sink<Mutex>::lifecycle_sink(std::shared_ptr<details::lifecycle_state> 
     : state_(std::move(state)) {}
 
 template <typename Mutex>
-void lifecycle_sink<Mutex>::sink_it_(const spdlog::details::log_msg &msg) {
+void lifecycle_sink<Mutex>::log(const spdlog::details::log_msg &msg) {
     try {
         state_->on_record(msg);
     } catch (...) {

@@ -127,8 +127,10 @@ send_policy::item send_policy::next(time_point now, bool final) {
         if (stopping_sent_) {
             // STOPPING is terminal: PID 1 ignores a later READY, and a ping or a reload must
             // not suggest that the service is coming back.
-            front->second.erase("READY").erase("RELOADING").erase("MONOTONIC_USEC").erase(
-                "WATCHDOG");
+            front->second.erase("READY")
+                .erase("RELOADING")
+                .erase("MONOTONIC_USEC")
+                .erase("WATCHDOG");
             if (front->second.empty()) {
                 lifecycle_.erase(front);
                 ++next_ticket_;

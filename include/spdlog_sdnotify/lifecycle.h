@@ -7,7 +7,7 @@
 #include <spdlog/details/log_msg.h>
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/sink.h>
 
 #include <chrono>
 #include <functional>
@@ -149,16 +149,19 @@ private:
 
 /**
  * The sink behind lifecycle::sink(): it only matches rules, it shows nothing. Records are
- * matched on the logging thread; a match queues a message for the dispatcher (no syscall).
+ * matched on the logging thread without a lock (the rules are immutable, the state is atomic),
+ * whatever `Mutex` is, so loggers that share it are not serialised by it; a match queues a
+ * message for the dispatcher (no syscall).
  */
 template <typename Mutex>
-class lifecycle_sink final : public spdlog::sinks::base_sink<Mutex> {
+class lifecycle_sink final : public spdlog::sinks::sink {
 public:
     explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state);
 
-protected:
-    void sink_it_(const spdlog::details::log_msg &msg) override;
-    void flush_() override {}
+    void log(const spdlog::details::log_msg &msg) override;
+    void flush() override {}
+    void set_pattern(const std::string &) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
 
 private:
     std::shared_ptr<details::lifecycle_state> state_;

@@ -52,10 +52,10 @@ struct status_sink_config {
  * default; set_pattern("[%l] %v") on this sink sends the formatted line instead (never colour
  * codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(), logger->set_pattern())
  * are for the console and files, and leave the status text alone. Outside systemd a record costs
- * one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so flush_on(info)
- * keeps the rate limit: the newest text always leaves within min_interval. To wait for it, use
- * dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink wait for
- * it (bounded).
+ * one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so
+ * flush_on(info) keeps the rate limit: the newest text always leaves within min_interval. To wait
+ * for it, use dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink
+ * wait for it (bounded).
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
@@ -153,6 +153,14 @@ private:
         into.sticky_seq = slot_.sticky_seq;
         seen = slot_.seq;
         return true;
+    }
+    void lock_for_fork() override {
+        spdlog::sinks::base_sink<Mutex>::mutex_.lock();
+        slot_lock_.lock();
+    }
+    void unlock_after_fork() override {
+        slot_lock_.unlock();
+        spdlog::sinks::base_sink<Mutex>::mutex_.unlock();
     }
     std::uint64_t posted() override {
         std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);

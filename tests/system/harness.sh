@@ -238,7 +238,7 @@ cmd_status() {
 cmd_clean() { cmd_down; rm -rf "$ROOTFS" "$ROOTFS.new" "$STATE"; log "removed $ROOTFS"; }
 
 # ---------------------------------------------------------------- run
-DEFAULT_PROPS=Id,Type,NotifyAccess,ActiveState,SubState,Result,StatusText,StatusErrno,MainPID,ExecMainCode,ExecMainStatus,WatchdogUSec,TimeoutStartUSec,TimeoutStopUSec,NRestarts
+DEFAULT_PROPS=Id,Type,NotifyAccess,ActiveState,SubState,Result,StatusText,StatusErrno,MainPID,ExecMainCode,ExecMainStatus,WatchdogUSec,TimeoutStartUSec,TimeoutStopUSec,NRestarts,ExecMainStartTimestampMonotonic,StateChangeTimestampMonotonic
 
 stage_exe() {  # $1 host exe, $2 container dir; prints LD_LIBRARY_PATH dir if libs were copied
   local exe=$1 dir=$2 c lib base copied=0 glibc_diff=0

@@ -153,6 +153,26 @@ int main(int argc, char **argv) {
                         static_cast<unsigned long long>(dispatcher->get_stats().status_sent),
                         static_cast<unsigned long long>(dispatcher->get_stats().posted));
             std::fflush(stdout);
+        } else if (verb == "log" || verb == "log-error") {
+            // Through a registered logger with a status sink, as an application logs.
+            auto logger = spdlog::get("app");
+            if (!logger) {
+                logger = std::make_shared<spdlog::logger>(
+                    "app", std::make_shared<spdlog::sinks::null_sink_mt>());
+                spdlog_sdnotify::attach(logger);
+                spdlog::register_logger(logger);
+            }
+            if (verb == "log") {
+                logger->info(text);
+            } else {
+                logger->error(text);
+            }
+        } else if (verb == "shutdown-exit") {
+            // A pre-fork server's way out: logging shut down, then _exit() (no destructors).
+            spdlog::shutdown();
+            _exit(0);
+        } else if (verb == "exit-now") {
+            _exit(0);  // the control: no shutdown, so a pending status may be lost
         } else if (verb == "on-hup") {
             handle_hup = true;
             struct sigaction sa {};

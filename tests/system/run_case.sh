@@ -29,6 +29,9 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               watchdog_trigger errno pid1_refuses_raw_noncharacter sink_burst
               worker_ready_by_log worker_stop worker_watchdog_alive worker_watchdog_unhealthy
               worker_reload worker_slow_start_extended slow_start_without_extend_times_out
+              worker_hung_start_times_out worker_slow_stop_extended worker_hung_stop_killed
+              shutdown_then_exit_keeps_the_last_status exit_without_shutdown_loses_it
+              two_errors_a_second_apart
               worker_private_network worker_user_nobody
               example_request_worker example_batch_job example_worker_service)
 cases_trixie=(notify_reload worker_notify_reload)
@@ -67,6 +70,11 @@ run() {
 }
 # The value of a property in the final `systemctl show` section.
 shown() { sed -n '/^=== systemctl show/,/^=== systemctl status/p' "$OUT" | sed -n "s/^$1=//p"; }
+# Seconds from the main process's start to the last state change (failed, inactive, ...).
+elapsed() {
+  awk -v a="$(shown ExecMainStartTimestampMonotonic)" -v b="$(shown StateChangeTimestampMonotonic)" \
+    'BEGIN{printf "%.2f", (b-a)/1e6}'
+}
 journal() { sed -n '/^=== journal/,/^=== timings/p' "$OUT"; }
 # Whether the journal has a line matching the ERE. Not `journal | grep -q`: with pipefail, grep
 # quitting at the first match can fail the pipeline (SIGPIPE to the writer).
@@ -183,6 +191,29 @@ case $CASE in
     echo "the probe sent ${sent:-?} STATUS datagrams; PID 1 logged $n"
     (( n >= 1 && n <= 6 )) || fail "PID 1 got $n STATUS messages; expected 1..6"
     [[ -z $sent ]] || (( sent <= 6 )) || fail "the dispatcher sent $sent STATUS; expected <= 6" ;;
+  shutdown_then_exit_keeps_the_last_status)
+    # Three lines, spdlog::shutdown(), _exit(0): the third line must be what systemctl shows.
+    run -p RemainAfterExit=yes -w active -w sleep:1 -- \
+        ready:up log:line1 sleep:100 log:line2 log:line3 shutdown-exit ||
+      fail "the unit did not become active"
+    expect ActiveState active
+    expect SubState exited
+    expect StatusText line3
+    pid1_ignored_nothing ;;
+  exit_without_shutdown_loses_it)
+    # The control for the case above: without spdlog::shutdown() the text pending within
+    # min_interval dies with the process (what shutdown() now prevents).
+    run -p RemainAfterExit=yes -w active -w sleep:1 -- \
+        ready:up log:line1 sleep:100 log:line2 log:line3 exit-now ||
+      fail "the unit did not become active"
+    expect SubState exited
+    expect StatusText line1 ;;
+  two_errors_a_second_apart)
+    # An error holds the status against info lines, but a newer error replaces it at once.
+    TIMEOUT=8 run -w active -w 'prop:StatusText=E1' -w 'prop:StatusText=E2' -- \
+        ready:up log-error:E1 sleep:1000 log-error:E2 log:info-after-E2 forever ||
+      fail "the second error did not replace the first within a few seconds (sticky hold)"
+    expect StatusText E2 ;;
   # The worker example: an ordinary app plus set-up lines (examples/worker_service.cpp).
   worker_ready_by_log)
     EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
@@ -227,11 +258,38 @@ case $CASE in
     jhas 'Reloaded' || fail "no 'Reloaded' line in the journal"
     pid1_ignored_nothing ;;
   worker_slow_start_extended)
-    EXE=$WORKER run -p TimeoutStartSec=2 -w active -- --start-delay 5000 ||
-      fail "a 5 s start with TimeoutStartSec=2 did not survive"
+    # A start that logs a step every second for 6 s earns its extensions.
+    EXE=$WORKER run -p TimeoutStartSec=2 -w active -- --start-delay 6000 ||
+      fail "a 6 s start that logs progress did not survive TimeoutStartSec=2"
     expect ActiveState active
     expect Result success
+    jhas 'loading: step 5' || fail "no progress lines"
     jhas 'listening on :8080' || fail "no 'listening on' line" ;;
+  worker_hung_start_times_out)
+    # The same unit, but the start hangs after its first line: no progress, no extension
+    # beyond the one that line earned, so TimeoutStartSec= still catches it.
+    # (The hung program ignores the SIGTERM that follows too, so TimeoutStopSec=1 ends it.)
+    EXE=$WORKER run -p TimeoutStartSec=2 -p TimeoutStopSec=1 -w failed -- --start-hang 1 ||
+      fail "a hung start was not failed by TimeoutStartSec=2"
+    expect Result timeout
+    jhas '[Ss]tart operation timed out' || fail "no start timeout in the journal"
+    took=$(elapsed)
+    echo "failed $took s after the start (2 s, one 3 s extension earned by its first line, 1 s stop)"
+    awk -v t="$took" 'BEGIN{exit !(t < 8)}' || fail "the hung start took $took s to fail" ;;
+  worker_slow_stop_extended)
+    # A shutdown that logs a step every second for 5 s, with TimeoutStopSec=2: a clean exit.
+    EXE=$WORKER TIMEOUT=40 run -p TimeoutStopSec=2 -w active -w do:stop -w inactive -- \
+        --stop-delay 5000 || fail "a 5 s stop that logs progress did not end inactive"
+    expect Result success
+    jhas 'draining: step 4' || fail "no progress lines during the stop"
+    jhas 'shut down cleanly' || fail "the worker did not finish its shutdown" ;;
+  worker_hung_stop_killed)
+    # A shutdown that hangs after its first line: TimeoutStopSec= kills it.
+    EXE=$WORKER TIMEOUT=40 run -p TimeoutStopSec=2 -w active -w do:stop -w failed -- \
+        --stop-hang 1 || fail "a hung stop was not killed by TimeoutStopSec=2"
+    expect Result timeout
+    jhas 'shut down cleanly' && fail "the hung worker cannot have shut down cleanly"
+    true ;;
   worker_private_network)
     # PrivateNetwork=yes: no abstract sockets of the host's netns, but /run/systemd/notify works.
     EXE=$WORKER run -p PrivateNetwork=yes -w active -w 'status:^handled [0-9]+ requests$' -- \

@@ -44,13 +44,21 @@ public:
 
     /// One datagram to send, or a question to answer (health_check).
     struct item {
-        enum class kind : unsigned char { none, lifecycle, extend, watchdog, health_check, fatal, status };
+        enum class kind : unsigned char {
+            none,
+            lifecycle,
+            extend,
+            watchdog,
+            health_check,
+            fatal,
+            status
+        };
         kind what = kind::none;
-        std::uint64_t ticket = 0;            // lifecycle
-        const message *msg = nullptr;        // lifecycle, fatal
+        std::uint64_t ticket = 0;             // lifecycle
+        const message *msg = nullptr;         // lifecycle, fatal
         std::chrono::microseconds extend{0};  // extend
-        bool trigger = false;                // watchdog: WATCHDOG=trigger rather than =1
-        const std::string *text = nullptr;   // status: the text before redaction
+        bool trigger = false;                 // watchdog: WATCHDOG=trigger rather than =1
+        const std::string *text = nullptr;    // status: the text before redaction
         explicit operator bool() const noexcept { return what != kind::none; }
     };
     /// sent; retry_later: the receiver is full, away or not there yet (the item stays pending);
@@ -98,9 +106,7 @@ public:
 
 private:
     enum class phase : unsigned char { starting, running, stopping };
-    bool sticky_held(time_point now) const noexcept {
-        return has_sticky_ && now < sticky_until_;
-    }
+    bool sticky_held(time_point now) const noexcept { return has_sticky_ && now < sticky_until_; }
     const std::string &shown(time_point now) const noexcept {
         return sticky_held(now) ? sticky_ : latest_;
     }

@@ -55,6 +55,10 @@ public:
     virtual bool pull(status_slot &into, std::uint64_t &seen) = 0;
     // Under the source's lock: how many texts it has posted.
     virtual std::uint64_t posted() = 0;
+    // Around fork() (pthread_atfork): a child must not start with the source's lock held by a
+    // thread it does not have.
+    virtual void lock_for_fork() = 0;
+    virtual void unlock_after_fork() = 0;
 
 protected:
     ~status_source() = default;

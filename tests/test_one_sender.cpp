@@ -1,0 +1,327 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+
+// One sender: lifecycle messages reach the receiver exactly once and in the order the
+// application caused them, also when its queue is full; memory stays flat when it stops reading;
+// callbacks run on the dispatcher's thread; forked children never hang.
+#include <spdlog_sdnotify/lifecycle.h>
+#include <spdlog_sdnotify/status_sink.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.h"
+#include "fake_receiver.h"
+
+using namespace std::chrono_literals;
+using spdlog_sdnotify::dispatcher;
+using spdlog_sdnotify::dispatcher_options;
+using spdlog_sdnotify::lifecycle;
+using spdlog_sdnotify::lifecycle_config;
+using spdlog_sdnotify::message;
+using spdlog_sdnotify::rule;
+using test::fake_receiver;
+
+namespace {
+
+// Fills the receiver's queue from a socket of its own until the kernel answers EAGAIN: from
+// then on every sender to it gets EAGAIN too, as from a PID 1 that is busy.
+std::size_t fill(const fake_receiver &rx) {
+    spdlog_sdnotify::notifier n(rx.address());
+    std::size_t k = 0;
+    while (n.send(message{}.custom("X_FILL", "1")).is_sent()) ++k;
+    return k;
+}
+
+// Where in the received datagrams the first one containing `assignment` is; -1 if none.
+long index_of(const fake_receiver &rx, const std::string &assignment) {
+    for (std::size_t i = 0; i < rx.raw.size(); ++i) {
+        auto p = spdlog_sdnotify::parse_notification(rx.raw[i]);
+        for (const auto &a : p.assignments)
+            if (a == assignment) return static_cast<long>(i);
+    }
+    return -1;
+}
+
+// Reads what arrives within `span` (drain() waits for a quiet moment, which a fast watchdog
+// never gives).
+void read_for(fake_receiver &rx, std::chrono::milliseconds span) {
+    const auto until = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < until && rx.next(5ms)) {
+    }
+}
+
+std::atomic<int> g_term{0};
+std::atomic<int> g_hup{0};
+
+// A service in a child process, as an application has it: a logger with a status sink and a
+// lifecycle on the process-wide dispatcher; its own SIGHUP handler (and SIGTERM handler if
+// `own_term`) only sets a flag that its main loop reads.
+[[noreturn]] void service_child(const std::string &address, bool own_term, int ready_fd) {
+    alarm(20);
+    setenv("NOTIFY_SOCKET", address.c_str(), 1);
+    unsetenv("WATCHDOG_USEC");
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_hup = 1; };
+    sigaction(SIGHUP, &sa, nullptr);
+    if (own_term) {
+        sa.sa_handler = [](int) { g_term = 1; };
+        sigaction(SIGTERM, &sa, nullptr);
+    }
+    auto log =
+        std::make_shared<spdlog::logger>("app", std::make_shared<spdlog::sinks::null_sink_mt>());
+    spdlog_sdnotify::attach(log);
+    lifecycle_config c;
+    c.attach_to_all = false;
+    c.ready_when = rule::contains("listening");
+    c.reloaded_when = rule::contains("configuration reloaded");
+    c.stop_on_signals = true;
+    c.reload_on_sighup = true;
+    lifecycle life(c);
+    life.attach(log);
+    log->info("listening");
+    (void)!write(ready_fd, "r", 1);
+    for (;;) {
+        if (g_hup.exchange(0)) log->info("configuration reloaded");
+        if (g_term) break;
+        std::this_thread::sleep_for(2ms);
+    }
+    log->info("after stop");
+    spdlog_sdnotify::dispatcher::default_instance()->flush(3s);
+    std::exit(42);
+}
+
+struct child_service {
+    explicit child_service(fake_receiver &rx, bool own_term) {
+        int p[2];
+        REQUIRE(pipe(p) == 0);
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) service_child(rx.address(), own_term, p[1]);
+        close(p[1]);
+        pollfd w{p[0], POLLIN, 0};
+        REQUIRE(poll(&w, 1, 5000) == 1);
+        close(p[0]);
+        rx.drain(200ms);
+        REQUIRE(rx.model.ready_count() == 1);
+    }
+    int wait() {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return status;
+    }
+    pid_t pid = -1;
+};
+
+}  // namespace
+
+TEST_CASE("sigterm_while_the_receiver_is_full_stopping_arrives_once_and_first",
+          "[one_sender][signal]") {
+    const bool own_handler = GENERATE(true, false);
+    INFO((own_handler ? "the application's own SIGTERM handler" : "SIGTERM's default action"));
+    fake_receiver rx;
+    child_service child(rx, own_handler);
+    REQUIRE(fill(rx) > 0);
+    // What a handler that sends once and ignores the result would get now.
+    REQUIRE(
+        spdlog_sdnotify::notifier(rx.address()).send(message{}.custom("X_PROBE", "1")).error() ==
+        std::errc::resource_unavailable_try_again);
+    kill(child.pid, SIGTERM);
+    std::this_thread::sleep_for(150ms);  // the receiver is busy a while, then reads again
+    rx.drain(500ms);
+    const int status = child.wait();
+    rx.drain(200ms);
+    CHECK(rx.model.stopping_count() == 1);  // exactly once
+    CHECK(rx.model.ready_count() == 1);
+    CHECK(std::string(rx.model.active_state()) == "deactivating");
+    const long stopping = index_of(rx, "STOPPING=1");
+    REQUIRE(stopping >= 0);
+    if (own_handler) {
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 42);
+        const long after = index_of(rx, "STATUS=after stop");
+        CHECK(after > stopping);  // nothing the application did later overtakes it
+        CHECK(rx.model.status_text() == "after stop");
+    } else {
+        // The handler waited (bounded) for the sender, then the default action ran.
+        CHECK(WIFSIGNALED(status));
+        CHECK(WTERMSIG(status) == SIGTERM);
+    }
+}
+
+TEST_CASE("reloading_then_ready_keep_their_order_when_the_receiver_is_full",
+          "[one_sender][signal]") {
+    fake_receiver rx;
+    child_service child(rx, true);
+    REQUIRE(fill(rx) > 0);
+    kill(child.pid, SIGHUP);  // RELOADING from the handler, READY from the app's log line
+    std::this_thread::sleep_for(200ms);
+    rx.drain(500ms);
+    CHECK(rx.model.reloading_count() == 1);
+    CHECK(rx.model.ready_count() == 2);
+    const long reloading = index_of(rx, "RELOADING=1");
+    long second_ready = -1;
+    for (std::size_t i = static_cast<std::size_t>(index_of(rx, "READY=1")) + 1; i < rx.raw.size();
+         ++i)
+        if (rx.raw[i].find("READY=1") != std::string::npos) second_ready = static_cast<long>(i);
+    CHECK(reloading >= 0);
+    CHECK(second_ready > reloading);
+    CHECK(std::string(rx.model.active_state()) == "active");
+    CHECK(rx.model.warnings().empty());
+    kill(child.pid, SIGTERM);
+    rx.drain(300ms);
+    const int status = child.wait();
+    CHECK(WIFEXITED(status));
+    CHECK(rx.model.stopping_count() == 1);
+}
+
+TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
+          "[one_sender][faults]") {
+    fake_receiver rx;
+    setenv("WATCHDOG_USEC", "20000", 1);  // a ping due every 10 ms
+    unsetenv("WATCHDOG_PID");
+    auto d = test::dispatcher_to(rx);
+    lifecycle_config c;
+    c.target = d;
+    c.attach_to_all = false;
+    c.stop_at_exit = false;
+    lifecycle life(c);
+    REQUIRE(life.ready());
+    read_for(rx, 100ms);
+    REQUIRE(fill(rx) > 0);
+    rusage before{}, after{};
+    getrusage(RUSAGE_SELF, &before);
+    std::this_thread::sleep_for(3s);  // 300 pings come due
+    getrusage(RUSAGE_SELF, &after);
+    auto cpu_us = [](const rusage &r) {
+        return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000L + r.ru_utime.tv_usec +
+               r.ru_stime.tv_usec;
+    };
+    const long used = cpu_us(after) - cpu_us(before);
+    INFO("CPU during the 3 s stall: " << used << " us");
+    CHECK(used < 300000);  // backing off to 1 s, not retrying every 10 ms
+    CHECK(d->get_stats().max_queued <= 1);
+    const auto pings_before = rx.model.watchdog_pings();
+    // Reads again: one pending ping, not a burst of stale ones (pings keep coming every 10 ms,
+    // so read for a fixed 30 ms rather than until quiet).
+    read_for(rx, 30ms);
+    const auto burst = rx.model.watchdog_pings() - pings_before;
+    INFO(burst << " pings in the first 30 ms after the stall");
+    CHECK(burst <= 3);
+}
+
+TEST_CASE("on_error_runs_on_the_dispatchers_thread_and_may_log", "[one_sender]") {
+    fake_receiver rx;
+    std::shared_ptr<spdlog::logger> log;
+    std::atomic<int> calls{0};
+    std::thread::id handler_thread;
+    dispatcher_options o;
+    o.min_interval = 50ms;
+    o.on_error = [&](std::error_code, std::string_view, std::uint64_t) {
+        handler_thread = std::this_thread::get_id();
+        log->warn("spdlog_sdnotify reported an error");  // through the same sink: no deadlock
+        ++calls;
+    };
+    auto d = test::dispatcher_to(rx, o);
+    spdlog_sdnotify::status_sink_config sc;
+    sc.target = d;
+    sc.filter = [](const spdlog::details::log_msg &m) {
+        if (std::string_view(m.payload.data(), m.payload.size()) == "boom")
+            throw std::runtime_error("filter failed");
+        return true;
+    };
+    log = std::make_shared<spdlog::logger>("app",
+                                           std::make_shared<spdlog_sdnotify::status_sink_mt>(sc));
+    log->info("boom");
+    d->flush(1s);
+    CHECK(calls == 1);
+    CHECK(handler_thread != std::this_thread::get_id());
+    rx.drain(200ms);
+    CHECK(rx.model.status_text() == "spdlog_sdnotify reported an error");
+}
+
+namespace {
+// Many forks at random moments while threads log through loggers of their own that share the
+// status sink (what attach_all() does). Every child logs and exits; none may hang.
+void fork_stress(bool with_lifecycle) {
+    fake_receiver rx;
+    rx.export_env();
+    setenv("WATCHDOG_USEC", "50000", 1);
+    unsetenv("WATCHDOG_PID");
+    auto shared = std::make_shared<spdlog_sdnotify::status_sink_mt>();
+    auto app = std::make_shared<spdlog::logger>(
+        "app", spdlog::sinks_init_list{std::make_shared<spdlog::sinks::null_sink_mt>(), shared});
+    std::unique_ptr<lifecycle> life;
+    if (with_lifecycle) {
+        lifecycle_config c;
+        c.attach_to_all = false;
+        c.ready_when = rule::contains("ready");
+        c.stop_on_signals = true;
+        life = std::make_unique<lifecycle>(c);
+        life->attach(app);
+    }
+    app->info("ready");
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            spdlog::logger own("worker" + std::to_string(t),
+                               {std::make_shared<spdlog::sinks::null_sink_st>(), shared});
+            if (life) life->attach(std::shared_ptr<spdlog::logger>(&own, [](spdlog::logger *) {}));
+            for (long i = 0; !stop; ++i) own.info("worker {} record {}", t, i);
+        });
+    std::mt19937 random(12345);
+    int hung = 0, failed = 0;
+    const int forks = 150;
+    for (int i = 0; i < forks; ++i) {
+        std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
+        const pid_t pid = fork();
+        if (pid == 0) {
+            alarm(5);
+            for (int k = 0; k < 50; ++k) app->info("child record {}", k);
+            std::exit(0);  // static destructors run, the dispatcher's among them
+        }
+        int status = 0;
+        const auto until = std::chrono::steady_clock::now() + 1s;
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > until) {
+                ++hung;
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+        if (i % 20 == 0) read_for(rx, 1ms);
+    }
+    stop = true;
+    for (auto &t : threads) t.join();
+    INFO(forks << " forks: " << hung << " children hung, " << failed << " did not exit 0");
+    CHECK(hung == 0);
+    CHECK(failed == 0);
+    // No child spoke for the service.
+    read_for(rx, 300ms);
+    CHECK(std::all_of(rx.senders.begin(), rx.senders.end(), [](pid_t p) { return p == getpid(); }));
+    if (life) life.reset();
+    unsetenv("WATCHDOG_USEC");
+}
+}  // namespace
+
+TEST_CASE("fork_stress_with_the_status_sink", "[one_sender][fork]") { fork_stress(false); }
+
+TEST_CASE("fork_stress_with_the_lifecycle", "[one_sender][fork]") { fork_stress(true); }
