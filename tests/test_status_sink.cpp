@@ -422,3 +422,19 @@ TEST_CASE("two_sinks_on_one_dispatcher_newest_record_wins", "[status_sink]") {
     b.reset();  // a sink that goes away hands its text over first
     CHECK(f.dispatch->get_stats().posted == 3);
 }
+
+TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]") {
+    fixture f;  // min_interval 100 ms
+    auto log = f.logger();
+    log->flush_on(spdlog::level::info);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20000; ++i) log->info("record {}", i);
+    const auto took = std::chrono::steady_clock::now() - start;
+    std::string last;
+    while (f.rx.next(500ms)) last = f.rx.model.status_text();
+    CHECK(last == "record 19999");
+    INFO("20000 records with flush_on(info) took " << std::chrono::duration<double>(took).count()
+                                                   << " s, " << f.rx.raw.size() << " datagrams");
+    CHECK(f.rx.raw.size() <= static_cast<std::size_t>(took / 100ms) + 3);
+    CHECK(took < 2s);  // a waiting flush would take 20000 round trips
+}
