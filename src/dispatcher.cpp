@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -410,6 +411,7 @@ private:
     void answer_flush(std::uint64_t requested, bool ok);
     void deliver_reports();
     void failed(std::error_code ec, const char *what);
+    void emit(std::error_code ec, std::string_view what);
     void barrier(steady::time_point deadline);
     void wait(steady::time_point until);
 
@@ -417,6 +419,7 @@ private:
     std::function<bool()> thread_healthy_;
     std::function<std::string(std::string_view)> thread_redact_;
     error_handler thread_on_error_;
+    bool thread_to_stderr_ = true;
     std::chrono::milliseconds thread_min_interval_{500};
     std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
@@ -507,6 +510,7 @@ void sender::intake(steady::time_point now) {
         }
         thread_redact_ = options_.redact;
         thread_on_error_ = options_.on_error;
+        thread_to_stderr_ = options_.errors_to_stderr;
         thread_min_interval_ = options_.min_interval;
         if (keepalive_changed_) {
             keepalive_changed_ = false;
@@ -546,17 +550,7 @@ void sender::failed(std::error_code ec, const char *what) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.failures;
     }
-    const auto now = steady::now();
-    if (!thread_on_error_ ||
-        (last_report_ != steady::time_point{} && now - last_report_ < report_interval)) {
-        ++suppressed_;
-        return;
-    }
-    last_report_ = now;
-    try {
-        thread_on_error_(ec, what, std::exchange(suppressed_, 0));
-    } catch (...) {
-    }
+    emit(ec, what);
 }
 
 void sender::deliver_reports() {
@@ -571,15 +565,34 @@ void sender::deliver_reports() {
     }
     if (waiting == 0) return;
     suppressed_ += waiting - 1;
+    emit(ec, what);
+}
+
+// To on_error at most once a second; without one, to stderr (where the journal keeps it) at
+// most once a minute, so that a receiver gone for good does not fill the journal.
+void sender::emit(std::error_code ec, std::string_view what) {
     const auto now = steady::now();
-    if (!thread_on_error_ ||
-        (last_report_ != steady::time_point{} && now - last_report_ < report_interval)) {
+    const auto interval = thread_on_error_ ? std::chrono::seconds(1) : std::chrono::seconds(60);
+    if ((!thread_on_error_ && !thread_to_stderr_) ||
+        (last_report_ != steady::time_point{} && now - last_report_ < interval)) {
         ++suppressed_;
         return;
     }
     last_report_ = now;
+    const std::uint64_t suppressed = std::exchange(suppressed_, 0);
+    if (thread_on_error_) {
+        try {
+            thread_on_error_(ec, what, suppressed);
+        } catch (...) {
+        }
+        return;
+    }
     try {
-        thread_on_error_(ec, what, std::exchange(suppressed_, 0));
+        const std::string text = ec.message();
+        std::fprintf(stderr, "spdlog_sdnotify: error: %.*s: %s (%llu more since the last report)\n",
+                     static_cast<int>(what.size()), what.data(), text.c_str(),
+                     static_cast<unsigned long long>(suppressed));
+        std::fflush(stderr);
     } catch (...) {
     }
 }

@@ -131,6 +131,7 @@ struct lifecycle_state {
     std::optional<std::chrono::microseconds> watchdog_interval;
     std::atomic<bool> closed{false};
     bool handles_signals = false;
+    bool reloads = true;  // false: refused at construction (no way back to READY)
 
     state get() const noexcept { return static_cast<state>(link::state(*target)); }
 
@@ -188,14 +189,16 @@ struct lifecycle_state {
         const state s = get();
         // Every record during start-up and shutdown is progress: it earns the next timeout
         // extension.
-        if (s == state::starting || s == state::stopping) link::progress(*target);
+        if ((s == state::starting || s == state::stopping) &&
+            (!config.progress_when || config.progress_when->matches(msg)))
+            link::progress(*target);
         if (config.alive_when && config.alive_when->matches(msg)) link::alive(*target);
         switch (s) {
             case state::starting:
                 if (config.ready_when && config.ready_when->matches(msg)) to_ready(text);
                 break;
             case state::ready:
-                if (config.reloading_when && config.reloading_when->matches(msg))
+                if (reloads && config.reloading_when && config.reloading_when->matches(msg))
                     to_reloading(text);
                 break;
             case state::reloading:
@@ -229,6 +232,7 @@ struct signal_setup {
     struct sigaction previous_int {};
     struct sigaction previous_hup {};
     bool term_installed = false;
+    bool int_installed = false;
     bool hup_installed = false;
     bool ready_after_hup = false;
 };
@@ -302,13 +306,17 @@ void on_signal(int sig, siginfo_t *info, void *context) {
     run_previous(previous, sig, info, context, true);
 }
 
-void install(int sig, struct sigaction &previous) {
-    struct sigaction sa {};
+// Installs our handler in front of the application's, with its flags and mask, so that
+// SA_RESETHAND ("Ctrl-C twice"), SA_NODEFER and SA_ONSTACK still mean what they meant. A
+// signal the application ignores stays ignored: nothing to report, since nothing will stop.
+bool install(int sig, struct sigaction &previous) {
     sigaction(sig, nullptr, &previous);
+    if (!(previous.sa_flags & SA_SIGINFO) && previous.sa_handler == SIG_IGN) return false;
+    struct sigaction sa {};
     sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | (previous.sa_flags & SA_RESTART);
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, nullptr);
+    sa.sa_flags = previous.sa_flags | SA_SIGINFO;
+    sa.sa_mask = previous.sa_mask;
+    return sigaction(sig, &sa, nullptr) == 0;
 }
 
 void at_exit_hook() {
@@ -334,25 +342,30 @@ lifecycle::lifecycle(lifecycle_config config)
     }
     s.watchdog_interval = watchdog_enabled();
     if (s.config.attach_to_all) attach_all();
+    if ((s.config.reload_on_sighup || s.config.reloading_when) && !s.config.reloaded_when &&
+        !s.config.ready_after_sighup_handler) {
+        // A reload that nothing ends would leave the unit "reloading" for good.
+        s.reloads = false;
+        s.target->report(std::make_error_code(std::errc::invalid_argument),
+                         "lifecycle: reload_on_sighup/reloading_when without reloaded_when (or "
+                         "ready_after_sighup_handler): reloads are not reported; set one of them");
+    }
 
     if (s.config.stop_on_signals || s.config.reload_on_sighup || s.config.stop_at_exit) {
         lifecycle_state *expected = nullptr;
         if (g_signals.owner.compare_exchange_strong(expected, &s)) {
             s.handles_signals = true;
             g_signals.target = s.target.get();
-            g_signals.ready_after_hup = !s.config.reloaded_when.has_value();
+            g_signals.ready_after_hup = s.config.ready_after_sighup_handler;
             // The handler may only send on a socket that is already open.
             if (s.config.stop_on_signals || s.config.reload_on_sighup)
                 (void)s.target->get_notifier()->open();
             if (s.config.stop_on_signals) {
-                install(SIGTERM, g_signals.previous_term);
-                install(SIGINT, g_signals.previous_int);
-                g_signals.term_installed = true;
+                g_signals.term_installed = install(SIGTERM, g_signals.previous_term);
+                g_signals.int_installed = install(SIGINT, g_signals.previous_int);
             }
-            if (s.config.reload_on_sighup) {
-                install(SIGHUP, g_signals.previous_hup);
-                g_signals.hup_installed = true;
-            }
+            if (s.config.reload_on_sighup && s.reloads)
+                g_signals.hup_installed = install(SIGHUP, g_signals.previous_hup);
             static std::once_flag registered;
             std::call_once(registered, [] { std::atexit(at_exit_hook); });
         } else {
@@ -382,8 +395,11 @@ lifecycle::~lifecycle() {
     if (s.handles_signals) {
         if (g_signals.term_installed) {
             sigaction(SIGTERM, &g_signals.previous_term, nullptr);
-            sigaction(SIGINT, &g_signals.previous_int, nullptr);
             g_signals.term_installed = false;
+        }
+        if (g_signals.int_installed) {
+            sigaction(SIGINT, &g_signals.previous_int, nullptr);
+            g_signals.int_installed = false;
         }
         if (g_signals.hup_installed) {
             sigaction(SIGHUP, &g_signals.previous_hup, nullptr);

@@ -11,13 +11,17 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-// Starts a thread with every signal blocked, so that the application's signals never run on our
-// threads: handlers keep running where the application expects them, and a program that waits
-// for its signals with sigwait() does not have them taken by a thread of ours.
+// Starts a thread with every asynchronous signal blocked, so that the application's signals never
+// run on our threads: handlers keep running where the application expects them, and a program that
+// waits for its signals with sigwait() does not have them taken by a thread of ours.
 template <typename F>
 std::thread start_quiet_thread(F &&body) {
     sigset_t all, previous;
     sigfillset(&all);
+    // Synchronous signals stay deliverable: a crash on our thread must still reach the
+    // application's crash reporter (and they cannot be blocked meaningfully anyway).
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP})
+        sigdelset(&all, sig);
     pthread_sigmask(SIG_SETMASK, &all, &previous);  // the new thread inherits this mask
     std::thread t;
     try {

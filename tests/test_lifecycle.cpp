@@ -7,11 +7,13 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -200,21 +202,23 @@ TEST_CASE("fatal_rule_sends_status_and_errno", "[lifecycle]") {
     CHECK(f.received() == std::vector<std::string>{"STATUS=out of cheese\n"});
 }
 
-TEST_CASE("scope_exit_sends_stopping", "[lifecycle]") {
+TEST_CASE("scope_exit_sends_stopping_only_when_asked", "[lifecycle]") {
     fixture f;
     {
-        lifecycle life(f.config());
+        lifecycle life(f.config());  // the default: finishing is not stopping
         life.ready();
+    }
+    f.received();
+    CHECK(f.count("STOPPING=1") == 0);
+    CHECK(std::string(f.rx.model.active_state()) == "active");  // RemainAfterExit= keeps it so
+    {
+        auto c = f.config();
+        c.stop_at_exit = true;
+        lifecycle life(c);
     }
     f.received();
     CHECK(f.count("STOPPING=1") == 1);
     CHECK(std::string(f.rx.model.active_state()) == "deactivating");
-    {
-        auto c = f.config();
-        c.stop_at_exit = false;
-        lifecycle quiet(c);
-    }
-    CHECK(f.received().empty());
 }
 
 TEST_CASE("watchdog_pings_every_half_interval_from_ready", "[lifecycle][watchdog]") {
@@ -363,7 +367,7 @@ int child_service(const std::string &address, bool own_handler, bool hup) {
     c.ready_when = rule::contains("ready to serve");
     c.stop_on_signals = true;
     c.reload_on_sighup = hup;
-    c.stop_at_exit = false;
+    c.ready_after_sighup_handler = hup;  // the test's handler does all of its reload at once
     auto log = spdlog::default_logger();
     spdlog::set_level(spdlog::level::off);  // keep the test output clean; rules still see it
     log->set_level(spdlog::level::info);
@@ -435,7 +439,9 @@ TEST_CASE("exit_sends_stopping_while_the_lifecycle_lives", "[lifecycle][signal]"
     const pid_t pid = fork();
     if (pid == 0) {
         setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
-        auto *life = new lifecycle();  // never destroyed: exit() must still say STOPPING
+        lifecycle_config c;
+        c.stop_at_exit = true;
+        auto *life = new lifecycle(c);  // never destroyed: exit() must still say STOPPING
         life->ready("up");
         std::exit(3);
     }
@@ -500,4 +506,151 @@ TEST_CASE("redaction_applies_to_the_text_sent_with_ready", "[lifecycle]") {
     CHECK(rx.model.status_text() == "listening with token=***");
     CHECK(rx.raw.front().find("s3cr3t") == std::string::npos);
     CHECK(rx.raw.back().find("s3cr3t") == std::string::npos);
+}
+
+namespace {
+// A child with a lifecycle whose SIGTERM disposition was set before it; sends SIGTERM to itself
+// and reports what happened.
+int child_with_disposition(const std::string &address, void (*disposition)(int), int flags) {
+    setenv("NOTIFY_SOCKET", address.c_str(), 1);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+    struct sigaction sa {};
+    sa.sa_handler = disposition;
+    sa.sa_flags = flags;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    lifecycle_config c;
+    c.stop_on_signals = true;
+    c.attach_to_all = false;
+    lifecycle life(c);
+    life.ready("up");
+    raise(SIGTERM);  // ignored: nothing happens
+    raise(SIGINT);
+    std::this_thread::sleep_for(100ms);
+    return 7;
+}
+std::atomic<int> g_ints{0};
+}  // namespace
+
+TEST_CASE("an_ignored_sigterm_sends_no_stopping", "[lifecycle][signal]") {
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) _exit(child_with_disposition(rx.address(), SIG_IGN, 0));
+    CHECK(wait_child(pid) == 7);  // SIG_IGN still means ignored
+    rx.drain(200ms);
+    CHECK(rx.model.ready_count() == 1);
+    CHECK(rx.model.stopping_count() == 0);  // nothing will stop, so nothing says it does
+    CHECK(std::string(rx.model.active_state()) == "active");
+}
+
+TEST_CASE("ctrl_c_twice_still_forces_the_quit", "[lifecycle][signal]") {
+    // SA_RESETHAND: the first SIGINT runs the app's handler, the second one the default action.
+    fake_receiver rx;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+        struct sigaction sa {};
+        sa.sa_handler = [](int) { ++g_ints; };
+        sa.sa_flags = static_cast<int>(SA_RESETHAND);
+        sigaction(SIGINT, &sa, nullptr);
+        lifecycle_config c;
+        c.stop_on_signals = true;
+        c.attach_to_all = false;
+        lifecycle life(c);
+        life.ready("up");
+        raise(SIGINT);  // "shutting down gracefully..."
+        if (g_ints != 1) _exit(1);
+        raise(SIGINT);  // impatient: the default action now
+        _exit(2);
+    }
+    CHECK(wait_child(pid) == 1000 + SIGINT);
+    rx.drain(200ms);
+    CHECK(rx.model.stopping_count() == 1);
+    CHECK(rx.model.status_text() == "stopping (SIGINT)");
+}
+
+TEST_CASE("reload_without_a_way_back_to_ready_is_refused", "[lifecycle]") {
+    fixture f;
+    std::atomic<int> reports{0};
+    std::string what;
+    spdlog_sdnotify::dispatcher_options o;
+    o.on_error = [&](std::error_code ec, std::string_view w, std::uint64_t) {
+        if (ec == std::errc::invalid_argument) what = std::string(w);
+        ++reports;
+    };
+    f.dispatch->set_options(o);
+    auto c = f.config();
+    c.ready_when = rule::contains("listening");
+    c.reloading_when = rule::contains("reloading");  // and no reloaded_when
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->info("listening");
+    f.app->info("reloading configuration");
+    f.received(200ms);
+    CHECK(f.count("RELOADING=1") == 0);  // never stuck in "reloading"
+    CHECK(std::string(f.rx.model.active_state()) == "active");
+    REQUIRE(reports >= 1);
+    CHECK(what.find("reloaded_when") != std::string::npos);
+}
+
+TEST_CASE("progress_rule_decides_what_earns_an_extension", "[lifecycle]") {
+    fixture f;
+    unsetenv("WATCHDOG_USEC");
+    auto c = f.config();
+    c.extend_timeout = 300ms;
+    c.progress_when = rule::contains("migrated");
+    lifecycle life(c);
+    life.attach(f.app);
+    for (int i = 0; i < 8; ++i) {  // chatter that is not progress
+        f.app->info("still waiting for the database");
+        std::this_thread::sleep_for(50ms);
+    }
+    f.received(50ms);
+    CHECK(f.count("EXTEND_TIMEOUT_USEC=300000") == 0);
+    for (int i = 0; i < 8; ++i) {
+        f.app->info("migrated table {}", i);
+        std::this_thread::sleep_for(50ms);
+    }
+    f.received(50ms);
+    CHECK(f.count("EXTEND_TIMEOUT_USEC=300000") >= 2);
+}
+
+namespace {
+// The blocked-signal mask (SigBlk) of every thread of this process.
+std::vector<unsigned long long> thread_masks() {
+    std::vector<unsigned long long> masks;
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == nullptr) return masks;
+    while (dirent *e = readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream status(std::string("/proc/self/task/") + e->d_name + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("SigBlk:", 0) == 0)
+                masks.push_back(std::stoull(line.substr(7), nullptr, 16));
+    }
+    closedir(dir);
+    return masks;
+}
+}  // namespace
+
+TEST_CASE("library_threads_leave_synchronous_signals_deliverable", "[lifecycle][signal]") {
+    fake_receiver rx;
+    auto d = test::dispatcher_to(rx);
+    // While glibc starts a thread it blocks everything for a moment: read the mask once ours
+    // waits for work.
+    REQUIRE(d->flush(1s));
+    std::this_thread::sleep_for(50ms);
+    // Ours is the thread that blocks SIGTERM (the test's own threads block nothing).
+    unsigned long long mask = 0;
+    for (const auto m : thread_masks())
+        if (m & (1ULL << (SIGTERM - 1))) mask = m;
+    REQUIRE(mask != 0);
+    CHECK((mask & (1ULL << (SIGHUP - 1))) != 0);
+    CHECK((mask & (1ULL << (SIGINT - 1))) != 0);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP}) {
+        INFO("signal " << sig);
+        CHECK((mask & (1ULL << (sig - 1))) == 0);  // a crash reporter still gets them
+    }
 }

@@ -39,6 +39,9 @@ struct dispatcher_options {
     std::function<std::string(std::string_view)> redact;
     /// Failures, at most one call per second, on the dispatcher's thread.
     error_handler on_error;
+    /// Without on_error, failures go to stderr (the journal, for a service), at most one line a
+    /// minute: "spdlog_sdnotify: error: sending STATUS: Connection refused (3 more ...)".
+    bool errors_to_stderr = true;
 };
 
 namespace details {

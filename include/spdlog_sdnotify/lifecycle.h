@@ -67,12 +67,24 @@ struct lifecycle_config {
     std::function<int(const spdlog::details::log_msg &)> fatal_errno;
 
     /// SIGHUP sends RELOADING=1 (what Type=notify-reload expects), then your SIGHUP handler runs.
-    /// With no reloaded_when rule, READY=1 follows once your handler returns.
+    /// The reload ends (READY=1) on reloaded_when or lifecycle::ready(); a configuration with no
+    /// way back to READY is refused (reloads stay off, with a diagnostic).
     bool reload_on_sighup = false;
-    /// SIGTERM and SIGINT send STOPPING=1, then your handler (or the default action) runs.
+    /// Opt-in: READY=1 as soon as your SIGHUP handler returns. Only for handlers that reload
+    /// completely before returning: one that only sets a flag would announce the reload done
+    /// before it starts.
+    bool ready_after_sighup_handler = false;
+    /// SIGTERM and SIGINT send STOPPING=1, then your handler (or the default action) runs. A
+    /// signal the application ignores (SIG_IGN) is left alone; your handler's flags
+    /// (SA_RESETHAND, SA_NODEFER, SA_ONSTACK) and mask are kept.
     bool stop_on_signals = false;
-    /// STOPPING=1 when this object is destroyed, or at exit() while it lives.
-    bool stop_at_exit = true;
+    /// Opt-in: STOPPING=1 when this object is destroyed, or at exit() while it lives. Off by
+    /// default: a program that finishes its work is not "stopping" (a RemainAfterExit=yes unit
+    /// stays active (exited)), and a requested stop already sent STOPPING.
+    bool stop_at_exit = false;
+    /// What counts as progress for extend_timeout; unset: every record during start-up and
+    /// shutdown.
+    std::optional<rule> progress_when;
     /// Non-zero: during start-up and shutdown, EXTEND_TIMEOUT_USEC= this value, at most every
     /// third of it and only when the application logged something since the previous one (any
     /// record reaching the lifecycle's sink counts). A start that hangs stops logging, so
