@@ -6,7 +6,8 @@
 // the rest of the program makes no call of ours.
 //
 //   worker_service [--start-delay MS] [--stop-delay MS] [--start-hang 1] [--stop-hang 1]
-//                  [--unhealthy-after MS] [--requests-every MS]
+//                  [--unhealthy-after MS] [--requests-every MS] [--hang-after MS]
+//                  [--watchdog-by-records 1 | --watchdog-by-timer 1]
 //
 // Unit file: examples/worker_service.service (Type=notify, WatchdogSec=, ExecReload=).
 #include <spdlog_sdnotify/lifecycle.h>
@@ -54,6 +55,9 @@ public:
                 std::this_thread::sleep_for(std::chrono::milliseconds(500));
                 spdlog::info("configuration reloaded");
             }
+            if (hang_after_ >= 0 && std::chrono::steady_clock::now() - started_ >
+                                        std::chrono::milliseconds(hang_after_))
+                hang();                                                  // a deadlocked main loop
             std::this_thread::sleep_for(std::chrono::milliseconds(10));  // "handle a request"
             ++handled;
             if (std::chrono::steady_clock::now() >= next_report) {
@@ -73,6 +77,7 @@ public:
     int stop_delay_ = 300;
     bool hang_at_start_ = false;  // a deadlock: no more log lines, no progress
     bool hang_at_stop_ = false;
+    int hang_after_ = -1;
 
 private:
     // A long start or stop that logs a step each second, as real ones do.
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
     app.stop_delay_ = option(argc, argv, "--stop-delay", 300);
     app.hang_at_start_ = option(argc, argv, "--start-hang", 0) != 0;
     app.hang_at_stop_ = option(argc, argv, "--stop-hang", 0) != 0;
+    app.hang_after_ = option(argc, argv, "--hang-after", -1);
 
     // The application's own signal handling.
     struct sigaction sa {};
@@ -128,6 +134,12 @@ int main(int argc, char **argv) {
     notify.stop_on_signals = true;                      // STOPPING=1, then the app's handler
     notify.extend_timeout = std::chrono::seconds(3);    // a start or stop that logs progress
     notify.healthy = [&app] { return app.healthy(); };  // no watchdog ping when unhealthy
+    if (option(argc, argv, "--watchdog-by-records", 0) != 0) {
+        notify.healthy = nullptr;  // pings only while the main loop logs
+        notify.alive_when = spdlog_sdnotify::rule::contains("handled");
+    } else if (option(argc, argv, "--watchdog-by-timer", 0) != 0) {
+        notify.healthy = nullptr;  // pings from our thread alone: proves only that it runs
+    }
     spdlog_sdnotify::lifecycle lifecycle(notify);
     // ---- end of set-up ----
 

@@ -10,6 +10,7 @@
 // TEXT takes C escapes (\n \r \t \e \\ \0 \xHH) so that hostile bytes fit in ExecStart=.
 // on-hup: SIGHUP sends RELOADING=1, then READY=1 half a second later (a reload).
 // A send that does not come back "sent" exits 3: under the unit, every send must reach PID 1.
+#include <spdlog_sdnotify/lifecycle.h>
 #include <spdlog_sdnotify/notifier.h>
 #include <spdlog_sdnotify/status_sink.h>
 
@@ -17,12 +18,15 @@
 #include <spdlog/spdlog.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -31,6 +35,58 @@ namespace {
 std::atomic<bool> hup_pending{false};  // lock-free: safe in a signal handler
 
 void on_hup(int) { hup_pending = true; }
+
+// The probe's logger ("app", registered, with a status sink), made on first use.
+std::shared_ptr<spdlog::logger> app_logger() {
+    auto logger = spdlog::get("app");
+    if (!logger) {
+        logger = std::make_shared<spdlog::logger>("app",
+                                                  std::make_shared<spdlog::sinks::null_sink_mt>());
+        spdlog_sdnotify::attach(logger);
+        spdlog::register_logger(logger);
+    }
+    return logger;
+}
+
+// Lives until exit (static destruction), as a lifecycle in main() would.
+std::unique_ptr<spdlog_sdnotify::lifecycle> g_lifecycle;
+
+// Forks `n` children at random moments while a thread logs; each child logs and returns
+// through exit(). Prints how many did not end within a second.
+void fork_children(int n) {
+    auto log = app_logger();
+    std::atomic<bool> stop{false};
+    std::thread busy([&] {
+        for (long i = 0; !stop; ++i) log->debug("busy {}", i);
+    });
+    std::mt19937 random(7);
+    int hung = 0, failed = 0;
+    for (int i = 0; i < n; ++i) {
+        std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
+        const pid_t pid = fork();
+        if (pid == 0) {
+            for (int k = 0; k < 20; ++k) log->info("child record {}", k);
+            std::exit(0);
+        }
+        int status = 0;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > until) {
+                ++hung;
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    stop = true;
+    busy.join();
+    std::printf("probe: fork-children: %d children, %d hung, %d failed\n", n, hung, failed);
+    std::fflush(stdout);
+    log->info("forked {} children", n);
+}
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -155,18 +211,25 @@ int main(int argc, char **argv) {
             std::fflush(stdout);
         } else if (verb == "log" || verb == "log-error") {
             // Through a registered logger with a status sink, as an application logs.
-            auto logger = spdlog::get("app");
-            if (!logger) {
-                logger = std::make_shared<spdlog::logger>(
-                    "app", std::make_shared<spdlog::sinks::null_sink_mt>());
-                spdlog_sdnotify::attach(logger);
-                spdlog::register_logger(logger);
-            }
             if (verb == "log") {
-                logger->info(text);
+                app_logger()->info(text);
             } else {
-                logger->error(text);
+                app_logger()->error(text);
             }
+        } else if (verb == "lifecycle" || verb == "lifecycle-stop-at-exit" ||
+                   verb == "lifecycle-signals") {
+            // READY when a record contains `text`; stop_at_exit / stop_on_signals as named.
+            spdlog_sdnotify::lifecycle_config c;
+            c.ready_when = spdlog_sdnotify::rule::contains(text);
+            c.stop_at_exit = verb == "lifecycle-stop-at-exit";
+            c.stop_on_signals = verb == "lifecycle-signals";
+            c.attach_to_all = false;
+            g_lifecycle = std::make_unique<spdlog_sdnotify::lifecycle>(c);
+            g_lifecycle->attach(app_logger());
+        } else if (verb == "ignore-term") {
+            signal(SIGTERM, SIG_IGN);
+        } else if (verb == "fork-children") {
+            fork_children(std::stoi(text));
         } else if (verb == "shutdown-exit") {
             // A pre-fork server's way out: logging shut down, then _exit() (no destructors).
             spdlog::shutdown();

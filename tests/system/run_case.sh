@@ -31,7 +31,11 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               worker_reload worker_slow_start_extended slow_start_without_extend_times_out
               worker_hung_start_times_out worker_slow_stop_extended worker_hung_stop_killed
               shutdown_then_exit_keeps_the_last_status exit_without_shutdown_loses_it
-              two_errors_a_second_apart
+              two_errors_a_second_apart remain_after_exit_stays_active
+              stop_at_exit_opt_in_deactivates ignored_sigterm_sends_no_stopping
+              sigterm_sends_stopping forked_children_never_hang
+              worker_watchdog_by_records_alive worker_watchdog_by_records_hung
+              worker_watchdog_timer_misses_a_hang
               worker_private_network worker_user_nobody
               example_request_worker example_batch_job example_worker_service)
 cases_trixie=(notify_reload worker_notify_reload)
@@ -214,6 +218,60 @@ case $CASE in
         ready:up log-error:E1 sleep:1000 log-error:E2 log:info-after-E2 forever ||
       fail "the second error did not replace the first within a few seconds (sticky hold)"
     expect StatusText E2 ;;
+  remain_after_exit_stays_active)
+    # A Type=notify RemainAfterExit=yes job with a lifecycle finishes and returns from main():
+    # it stays "active (exited)" with its last status (no STOPPING at exit by default).
+    run -p RemainAfterExit=yes -w active -w sleep:1.5 -- lifecycle:started log:started \
+        sleep:600 'log:work done' || fail "the job did not become active"
+    expect ActiveState active
+    expect SubState exited
+    expect StatusText 'work done'
+    jhas 'STOPPING=1' && fail "STOPPING was sent at exit"
+    true ;;
+  stop_at_exit_opt_in_deactivates)
+    # The control for the case above: with stop_at_exit the same job ends inactive.
+    run --debug-pid1 -p RemainAfterExit=yes -w active -w inactive -- lifecycle-stop-at-exit:started \
+        log:started sleep:600 'log:work done' || fail "the job did not end inactive"
+    jhas 'STOPPING=1' || fail "no STOPPING=1 at exit" ;;
+  ignored_sigterm_sends_no_stopping)
+    # SIGTERM ignored before the lifecycle: a kill -TERM changes nothing, and says nothing.
+    run --debug-pid1 -w active -w do:kill-TERM -w sleep:1.5 -- ignore-term lifecycle-signals:up \
+        log:up forever || fail "the unit did not start"
+    expect ActiveState active
+    expect SubState running
+    jhas 'STOPPING=1' && fail "STOPPING=1 sent for an ignored SIGTERM"
+    true ;;
+  sigterm_sends_stopping)
+    # The control for the case above: the same unit without SIG_IGN reports the stop.
+    run --debug-pid1 -w active -w do:kill-TERM -w inactive -- lifecycle-signals:up log:up forever ||
+      fail "SIGTERM did not end the unit"
+    jhas 'STOPPING=1' || fail "no STOPPING=1 on SIGTERM" ;;
+  forked_children_never_hang)
+    # 100 children forked at random moments while a thread logs, each returning through exit().
+    TIMEOUT=60 run -w active -w 'status:^forked 100 children$' -- lifecycle-signals:up log:up \
+        fork-children:100 forever || fail "the forking service did not finish"
+    jhas 'fork-children: 100 children, 0 hung, 0 failed' || fail "a forked child hung or failed"
+    expect ActiveState active ;;
+  worker_watchdog_by_records_alive)
+    # alive_when: pings only while the main loop logs; a loop that keeps turning stays up.
+    EXE=$WORKER TIMEOUT=60 run -p WatchdogSec=2 -w active -w sleep:10 -w prop:ActiveState=active -- \
+        --watchdog-by-records 1 --requests-every 500 || fail "a turning loop did not stay up"
+    expect NRestarts 0
+    expect Result success ;;
+  worker_watchdog_by_records_hung)
+    # The same worker whose main loop stops after 1 s: the watchdog catches it.
+    EXE=$WORKER run -p WatchdogSec=2 -w active -w failed -- --watchdog-by-records 1 \
+        --requests-every 500 --hang-after 1000 || fail "a hung loop was not caught by the watchdog"
+    expect Result watchdog
+    took=$(elapsed)
+    echo "failed $took s after the start (loop hung at 1 s)"
+    awk -v t="$took" 'BEGIN{exit !(t < 6)}' || fail "the watchdog took $took s" ;;
+  worker_watchdog_timer_misses_a_hang)
+    # Why timer pings prove little: the same hung loop, pinged by our thread alone, stays up.
+    EXE=$WORKER run -p WatchdogSec=2 -w active -w sleep:5 -w prop:ActiveState=active -- \
+        --watchdog-by-timer 1 --requests-every 500 --hang-after 1000 ||
+      fail "timer pings did not keep the hung worker up (then they prove more than claimed)"
+    expect NRestarts 0 ;;
   # The worker example: an ordinary app plus set-up lines (examples/worker_service.cpp).
   worker_ready_by_log)
     EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
