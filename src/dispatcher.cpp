@@ -228,6 +228,22 @@ public:
         wake();
     }
 
+    void diagnose(std::string what) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            diagnostics_.push_back(std::move(what));
+        }
+        wake();
+    }
+    void set_periodic(std::function<void()> check) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            periodic_ = std::move(check);
+            periodic_changed_ = true;
+        }
+        wake();
+    }
+
     void report(std::error_code ec, std::string_view what) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -363,6 +379,9 @@ public:
     bool keepalive_changed_ = false;
     status_slot own_;  // post_status()
     std::uint64_t reports_waiting_ = 0;
+    std::vector<std::string> diagnostics_;
+    std::function<void()> periodic_;
+    bool periodic_changed_ = false;
     std::error_code report_error_;
     std::string report_what_;
     std::uint64_t flush_requested_ = 0;
@@ -420,6 +439,8 @@ private:
     std::function<std::string(std::string_view)> thread_redact_;
     error_handler thread_on_error_;
     bool thread_to_stderr_ = true;
+    std::function<void()> thread_periodic_;
+    steady::time_point next_periodic_ = steady::time_point::max();
     std::chrono::milliseconds thread_min_interval_{500};
     std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
@@ -512,6 +533,12 @@ void sender::intake(steady::time_point now) {
         thread_on_error_ = options_.on_error;
         thread_to_stderr_ = options_.errors_to_stderr;
         thread_min_interval_ = options_.min_interval;
+        if (periodic_changed_) {
+            periodic_changed_ = false;
+            thread_periodic_ = periodic_;
+            next_periodic_ = thread_periodic_ ? now + std::chrono::seconds(1)
+                                              : steady::time_point::max();
+        }
         if (keepalive_changed_) {
             keepalive_changed_ = false;
             policy_.set_keepalive(keepalive_, now);
@@ -562,6 +589,22 @@ void sender::deliver_reports() {
         waiting = std::exchange(reports_waiting_, 0);
         ec = report_error_;
         what = report_what_;
+    }
+    std::vector<std::string> diagnostics;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        diagnostics.swap(diagnostics_);
+    }
+    for (const auto &d : diagnostics) {
+        if (thread_on_error_) {
+            try {
+                thread_on_error_(errc::wiring, d, 0);
+            } catch (...) {
+            }
+        } else if (thread_to_stderr_) {
+            std::fprintf(stderr, "spdlog_sdnotify: warning: %s\n", d.c_str());
+            std::fflush(stderr);
+        }
     }
     if (waiting == 0) return;
     suppressed_ += waiting - 1;
@@ -772,6 +815,13 @@ void sender::run() {
     for (;;) {
         auto now = steady::now();
         intake(now);
+        if (now >= next_periodic_) {
+            next_periodic_ = now + std::chrono::seconds(1);
+            try {
+                thread_periodic_();
+            } catch (...) {
+            }
+        }
         deliver_reports();
         bool stopping, flushing, with_barrier;
         steady::time_point deadline;
@@ -805,7 +855,7 @@ void sender::run() {
             wait(std::min(deadline, now + urgent_retry));
             continue;
         }
-        auto until = policy_.wake_at(now);
+        auto until = std::min(policy_.wake_at(now), next_periodic_);
         if (urgent) until = std::min(until, now + urgent_retry);
         // Waiting longer than min_interval: a new text must wake us (the only syscall a logging
         // thread ever makes for us). Announced before the last look at the sources, so a text
@@ -870,6 +920,16 @@ void lifecycle_link::progress(dispatcher &d) noexcept {
 void lifecycle_link::alive(dispatcher &d) noexcept {
     if (d.impl_ && !d.impl_->alive_.load(std::memory_order_relaxed))
         d.impl_->alive_.store(true, std::memory_order_relaxed);
+}
+void lifecycle_link::diagnose(dispatcher &d, std::string what) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return;
+    try {
+        d.impl_->diagnose(std::move(what));
+    } catch (...) {
+    }
+}
+void lifecycle_link::set_periodic(dispatcher &d, std::function<void()> check) {
+    if (d.impl_ && !d.impl_->forked()) d.impl_->set_periodic(std::move(check));
 }
 bool lifecycle_link::forked(const dispatcher &d) noexcept { return d.impl_ && d.impl_->forked(); }
 

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "lifecycle_link.h"
 
@@ -132,6 +134,14 @@ struct lifecycle_state {
     std::atomic<bool> closed{false};
     bool handles_signals = false;
     bool reloads = true;  // false: refused at construction (no way back to READY)
+
+    // Wiring checks (the dispatcher's thread only).
+    spdlog::sinks::sink *sink = nullptr;       // the lifecycle's own rule sink
+    spdlog::logger *default_logger = nullptr;  // the default logger attach_all() reached
+    std::vector<std::string> reported_loggers;
+    std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+    bool reported_no_ready = false;
+    void check_wiring();
 
     state get() const noexcept { return static_cast<state>(link::state(*target)); }
 
@@ -319,6 +329,32 @@ bool install(int sig, struct sigaction &previous) {
     return sigaction(sig, &sa, nullptr) == 0;
 }
 
+// A handler that is no longer ours was installed after the lifecycle (signal() later in main):
+// put ours back in front of it, so that STOPPING still goes and then that handler runs.
+void check_handler(int sig, struct sigaction &previous, const char *name) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) != 0) return;
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_signal) return;
+    // SA_RESETHAND: the kernel reset it after a delivery, as the application asked.
+    if ((static_cast<unsigned>(previous.sa_flags) & SA_RESETHAND) &&
+        !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL)
+        return;
+    lifecycle_state *self = g_signals.owner.load();
+    if (self == nullptr) return;
+    previous = current;
+    struct sigaction sa {};
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = current.sa_flags | SA_SIGINFO;
+    sa.sa_mask = current.sa_mask;
+    sigaction(sig, &sa, nullptr);
+    details::lifecycle_link::diagnose(
+        *self->target,
+        std::string(name) +
+            " handler was replaced after the lifecycle was created: re-installed ours in front "
+            "of it (STOPPING/RELOADING is sent, then the new handler runs). Install signal "
+            "handlers before creating the lifecycle to avoid this.");
+}
+
 void at_exit_hook() {
     lifecycle_state *self = g_signals.owner.load();
     if (self == nullptr || !self->config.stop_at_exit) return;
@@ -327,6 +363,55 @@ void at_exit_hook() {
 }
 
 }  // namespace
+
+void details::lifecycle_state::check_wiring() {
+    if (closed.load()) return;
+    if (handles_signals) {
+        if (g_signals.term_installed) check_handler(SIGTERM, g_signals.previous_term, "SIGTERM");
+        if (g_signals.int_installed) check_handler(SIGINT, g_signals.previous_int, "SIGINT");
+        if (g_signals.hup_installed) check_handler(SIGHUP, g_signals.previous_hup, "SIGHUP");
+    }
+    auto has_sink = [this](const spdlog::logger &l) {
+        for (const auto &s : l.sinks())
+            if (s.get() == sink) return true;
+        return false;
+    };
+    if (config.attach_to_all) {
+        // Loggers that cannot reach the rules: made later, or the default logger replaced.
+        std::vector<std::string> missing;
+        spdlog::apply_all([&](const std::shared_ptr<spdlog::logger> &l) {
+            if (l && !has_sink(*l)) missing.push_back(l->name());
+        });
+        auto current_default = spdlog::default_logger();
+        if (current_default && current_default.get() != default_logger &&
+            !has_sink(*current_default)) {
+            default_logger = current_default.get();
+            link::diagnose(*target,
+                           "the default logger was replaced after the lifecycle attached to it "
+                           "(spdlog::set_default_logger): records from spdlog::info() and the "
+                           "like no longer reach its rules; call lifecycle.attach(spdlog::"
+                           "default_logger()) after replacing it.");
+        }
+        for (const auto &name : missing) {
+            if (std::find(reported_loggers.begin(), reported_loggers.end(), name) !=
+                reported_loggers.end())
+                continue;
+            reported_loggers.push_back(name);
+            link::diagnose(*target, "logger '" + name +
+                                        "' has no lifecycle sink (made after the lifecycle?): "
+                                        "its records cannot trigger the lifecycle's rules; call "
+                                        "lifecycle.attach(logger) once it exists.");
+        }
+    }
+    if (config.ready_when && !reported_no_ready && get() == state::starting &&
+        std::chrono::steady_clock::now() - created > std::chrono::seconds(10)) {
+        reported_no_ready = true;
+        link::diagnose(*target,
+                       "no record has matched ready_when for 10 s: the service still says "
+                       "'activating'. Check the rule's text and logger, and that the logger "
+                       "logging that line has the lifecycle's sink.");
+    }
+}
 
 // ---------------------------------------------------------------------------- lifecycle
 
@@ -341,14 +426,20 @@ lifecycle::lifecycle(lifecycle_config config)
         return;
     }
     s.watchdog_interval = watchdog_enabled();
-    if (s.config.attach_to_all) attach_all();
+    s.sink = sink_.get();
+    if (s.config.attach_to_all) {
+        attach_all();
+        s.default_logger = spdlog::default_logger_raw();
+    }
     if ((s.config.reload_on_sighup || s.config.reloading_when) && !s.config.reloaded_when &&
         !s.config.ready_after_sighup_handler) {
         // A reload that nothing ends would leave the unit "reloading" for good.
         s.reloads = false;
-        s.target->report(std::make_error_code(std::errc::invalid_argument),
-                         "lifecycle: reload_on_sighup/reloading_when without reloaded_when (or "
-                         "ready_after_sighup_handler): reloads are not reported; set one of them");
+        details::lifecycle_link::diagnose(
+            *s.target,
+            "lifecycle: reload_on_sighup/reloading_when without reloaded_when (or "
+            "ready_after_sighup_handler): nothing would end a reload, so reloads are not reported; "
+            "set one of them.");
     }
 
     if (s.config.stop_on_signals || s.config.reload_on_sighup || s.config.stop_at_exit) {
@@ -382,6 +473,11 @@ lifecycle::lifecycle(lifecycle_config config)
     k.extend = s.config.extend_timeout;
     k.extend_limit = s.config.extend_timeout_limit;
     details::lifecycle_link::set_keepalive(*s.target, k, s.config.healthy);
+    // Wiring mistakes surface within a second or so, on the dispatcher's thread.
+    std::weak_ptr<details::lifecycle_state> weak = state_;
+    details::lifecycle_link::set_periodic(*s.target, [weak] {
+        if (auto state = weak.lock()) state->check_wiring();
+    });
 }
 
 lifecycle::~lifecycle() {
@@ -391,6 +487,7 @@ lifecycle::~lifecycle() {
         if (s.config.stop_at_exit && s.to_stopping(""))
             s.target->flush(std::chrono::milliseconds(500));
         details::lifecycle_link::set_keepalive(*s.target, {}, {});  // no pings without us
+        details::lifecycle_link::set_periodic(*s.target, nullptr);
     }
     if (s.handles_signals) {
         if (g_signals.term_installed) {

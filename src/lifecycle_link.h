@@ -48,6 +48,11 @@ struct lifecycle_link {
     // Evidence from the application's records, lock-free: the thread reads and clears them.
     static void progress(dispatcher &d) noexcept;
     static void alive(dispatcher &d) noexcept;
+    // A wiring mistake: reported once, on the dispatcher's thread, to on_error or stderr (never
+    // rate-limited away: each is said once by its caller).
+    static void diagnose(dispatcher &d, std::string what) noexcept;
+    // `check` runs on the dispatcher's thread about once a second (null: none).
+    static void set_periodic(dispatcher &d, std::function<void()> check);
     // The process that made the dispatcher (a forked child must not send).
     static bool forked(const dispatcher &d) noexcept;
 };

@@ -46,6 +46,8 @@ public:
                 return "empty notify message";
             case errc::short_write:
                 return "notify datagram was sent short";
+            case errc::wiring:
+                return "the lifecycle's wiring does not do what it was set up for";
             case errc::callback_failed:
                 return "a user callback threw an exception";
         }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -576,7 +577,7 @@ TEST_CASE("reload_without_a_way_back_to_ready_is_refused", "[lifecycle]") {
     std::string what;
     spdlog_sdnotify::dispatcher_options o;
     o.on_error = [&](std::error_code ec, std::string_view w, std::uint64_t) {
-        if (ec == std::errc::invalid_argument) what = std::string(w);
+        if (ec == spdlog_sdnotify::errc::wiring) what = std::string(w);
         ++reports;
     };
     f.dispatch->set_options(o);
@@ -653,4 +654,93 @@ TEST_CASE("library_threads_leave_synchronous_signals_deliverable", "[lifecycle][
         INFO("signal " << sig);
         CHECK((mask & (1ULL << (sig - 1))) == 0);  // a crash reporter still gets them
     }
+}
+
+namespace {
+// What the lifecycle reported as wiring mistakes, through on_error.
+struct wiring_log {
+    std::mutex m;
+    std::vector<std::string> said;
+    void install(dispatcher &d) {
+        spdlog_sdnotify::dispatcher_options o;
+        o.on_error = [this](std::error_code ec, std::string_view what, std::uint64_t) {
+            if (ec != spdlog_sdnotify::errc::wiring) return;
+            std::lock_guard<std::mutex> lock(m);
+            said.emplace_back(what);
+        };
+        d.set_options(o);
+    }
+    // Waits (a check runs about once a second) for a message containing `text`.
+    bool wait_for(const std::string &text, std::chrono::milliseconds limit = 3s) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < until) {
+            {
+                std::lock_guard<std::mutex> lock(m);
+                for (const auto &s : said)
+                    if (s.find(text) != std::string::npos) return true;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
+    std::size_t size() {
+        std::lock_guard<std::mutex> lock(m);
+        return said.size();
+    }
+};
+std::atomic<int> g_app_term{0};
+}  // namespace
+
+TEST_CASE("a_signal_handler_installed_later_is_reported_and_repaired", "[lifecycle][wiring]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    signal(SIGTERM, SIG_DFL);  // Catch2 has a handler of its own
+    auto c = f.config();
+    c.stop_on_signals = true;
+    c.ready_when = rule::contains("up");
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->info("up");
+    signal(SIGTERM, [](int) { g_app_term = 1; });  // later in main(): ours is gone
+    REQUIRE(w.wait_for("SIGTERM handler was replaced"));
+    raise(SIGTERM);
+    CHECK(g_app_term == 1);  // the application's handler still runs
+    f.received(300ms);
+    CHECK(f.rx.model.stopping_count() == 1);  // and STOPPING went first
+    CHECK(w.size() == 1);                     // said once
+}
+
+TEST_CASE("a_replaced_default_logger_is_reported", "[lifecycle][wiring]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    auto c = f.config();
+    c.attach_to_all = true;
+    c.ready_when = rule::contains("listening");
+    lifecycle life(c);
+    std::this_thread::sleep_for(1500ms);
+    CHECK(w.size() == 0);  // the control: nothing to say while the wiring is right
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "replacement", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    REQUIRE(w.wait_for("default logger was replaced"));
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(""));
+}
+
+TEST_CASE("a_logger_made_after_the_lifecycle_is_reported", "[lifecycle][wiring]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    auto c = f.config();
+    c.attach_to_all = true;
+    c.ready_when = rule::contains("listening");
+    lifecycle life(c);
+    auto attached_in_time = std::make_shared<spdlog::logger>("in-time");
+    spdlog::register_logger(attached_in_time);
+    life.attach(attached_in_time);  // the fix the diagnostic names: no report for this one
+    auto late = std::make_shared<spdlog::logger>("http");
+    spdlog::register_logger(late);
+    REQUIRE(w.wait_for("logger 'http' has no lifecycle sink"));
+    CHECK_FALSE(w.wait_for("'in-time'", 100ms));
+    spdlog::drop_all();
 }

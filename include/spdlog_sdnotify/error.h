@@ -22,6 +22,8 @@ enum class errc {
     empty_message,      // nothing to send
     short_write,        // the kernel accepted fewer bytes than the datagram holds
     callback_failed,    // a user callback (filter, formatter, redaction) threw
+    wiring,             // the set-up does not do what it says (a replaced handler, a logger
+                        // without the lifecycle's sink, a rule that never matched)
 };
 
 /** The category of errc values; its message() is a readable sentence for logs. */
