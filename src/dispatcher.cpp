@@ -857,10 +857,14 @@ void sender::run() {
         }
         auto until = std::min(policy_.wake_at(now), next_periodic_);
         if (urgent) until = std::min(until, now + urgent_retry);
-        // Waiting longer than min_interval: a new text must wake us (the only syscall a logging
-        // thread ever makes for us). Announced before the last look at the sources, so a text
-        // published after that look sees it.
-        if (until == steady::time_point::max() || until - now > thread_min_interval_) {
+        // A text that arrives while min_interval or a retry pause runs could not go before that
+        // ends: look then, and let no logging thread wake us meanwhile. Otherwise a new text
+        // must wake us (the only syscall a logging thread ever makes for us), announced before
+        // the last look at the sources, so that a text published after that look sees it.
+        const auto ready_at = policy_.status_ready_at(now);
+        if (ready_at > now) {
+            until = std::min(until, ready_at);
+        } else if (until == steady::time_point::max() || until - now > thread_min_interval_) {
             owner_.idle_.store(true);
             if (collect()) {
                 owner_.idle_.store(false);

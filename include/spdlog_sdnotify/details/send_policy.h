@@ -8,6 +8,7 @@
 
 #include <spdlog_sdnotify/message.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -95,6 +96,10 @@ public:
     void done(const item &it, outcome result, time_point now);
     /// When next() may have something new without a new input; time_point::max() if never.
     time_point wake_at(time_point now) const;
+    /// The earliest a text that arrives now could be sent (min_interval, a retry pause).
+    time_point status_ready_at(time_point now) const noexcept {
+        return std::max(now, std::max(next_status_at_, retry_at_));
+    }
     /// Nothing is waiting to be sent (ignoring min_interval).
     bool idle(time_point now) const;
 
