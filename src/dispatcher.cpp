@@ -536,8 +536,8 @@ void sender::intake(steady::time_point now) {
         if (periodic_changed_) {
             periodic_changed_ = false;
             thread_periodic_ = periodic_;
-            next_periodic_ = thread_periodic_ ? now + std::chrono::seconds(1)
-                                              : steady::time_point::max();
+            next_periodic_ =
+                thread_periodic_ ? now + std::chrono::seconds(1) : steady::time_point::max();
         }
         if (keepalive_changed_) {
             keepalive_changed_ = false;
