@@ -378,20 +378,28 @@ void details::lifecycle_state::check_wiring() {
     };
     if (config.attach_to_all) {
         // Loggers that cannot reach the rules: made later, or the default logger replaced.
+        // Looked at under the registry's lock (apply_all), which set_default_logger() takes
+        // too; no copy of a logger is kept.
         std::vector<std::string> missing;
+        bool default_replaced = false;
         spdlog::apply_all([&](const std::shared_ptr<spdlog::logger> &l) {
-            if (l && !has_sink(*l)) missing.push_back(l->name());
+            if (!l || has_sink(*l)) return;
+            if (l.get() == spdlog::default_logger_raw()) {
+                if (l.get() != default_logger) {
+                    default_logger = l.get();
+                    default_replaced = true;
+                    reported_loggers.push_back(l->name());
+                }
+                return;
+            }
+            missing.push_back(l->name());
         });
-        auto current_default = spdlog::default_logger();
-        if (current_default && current_default.get() != default_logger &&
-            !has_sink(*current_default)) {
-            default_logger = current_default.get();
+        if (default_replaced)
             link::diagnose(*target,
                            "the default logger was replaced after the lifecycle attached to it "
                            "(spdlog::set_default_logger): records from spdlog::info() and the "
                            "like no longer reach its rules; call lifecycle.attach(spdlog::"
                            "default_logger()) after replacing it.");
-        }
         for (const auto &name : missing) {
             if (std::find(reported_loggers.begin(), reported_loggers.end(), name) !=
                 reported_loggers.end())
