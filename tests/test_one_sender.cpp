@@ -130,9 +130,8 @@ struct child_service {
 
 }  // namespace
 
-TEST_CASE("sigterm_while_the_receiver_is_full_stopping_arrives_once_and_first",
-          "[one_sender][signal]") {
-    const bool own_handler = GENERATE(true, false);
+namespace {
+void sigterm_while_full(bool own_handler) {
     INFO((own_handler ? "the application's own SIGTERM handler" : "SIGTERM's default action"));
     fake_receiver rx;
     child_service child(rx, own_handler);
@@ -162,6 +161,18 @@ TEST_CASE("sigterm_while_the_receiver_is_full_stopping_arrives_once_and_first",
         CHECK(WIFSIGNALED(status));
         CHECK(WTERMSIG(status) == SIGTERM);
     }
+}
+
+}  // namespace
+
+TEST_CASE("sigterm_while_the_receiver_is_full_stopping_arrives_once_and_first",
+          "[one_sender][signal]") {
+    sigterm_while_full(true);  // the application's own SIGTERM handler
+}
+
+TEST_CASE("sigterm_default_action_while_the_receiver_is_full_stopping_arrives_once",
+          "[one_sender][signal]") {
+    sigterm_while_full(false);  // the handler waits (bounded) for the sender, then dies
 }
 
 TEST_CASE("reloading_then_ready_keep_their_order_when_the_receiver_is_full",
