@@ -584,16 +584,20 @@ void sender::deliver_reports() {
     std::uint64_t waiting;
     std::error_code ec;
     std::string what;
+    std::vector<std::string> diagnostics;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         waiting = std::exchange(reports_waiting_, 0);
         ec = report_error_;
         what = report_what_;
-    }
-    std::vector<std::string> diagnostics;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
         diagnostics.swap(diagnostics_);
+    }
+    if (const auto overflows = ring_overflows_.exchange(0); overflows != 0) {
+        // A signal handler found all 16 hand-over entries taken and sent by itself, possibly
+        // out of order: say so rather than keep it to a counter nobody reads.
+        diagnostics.push_back(std::to_string(overflows) +
+                              " signal lifecycle message(s) found the hand-over ring full and "
+                              "were sent directly, possibly out of order");
     }
     for (const auto &d : diagnostics) {
         if (thread_on_error_) {
