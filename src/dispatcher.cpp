@@ -490,7 +490,6 @@ void sender::merge(const status_slot &slot, const void *from) {
 bool sender::collect() {
     std::lock_guard<std::mutex> guard(fork_mutex());
     std::lock_guard<std::mutex> lock(sources_mutex_);
-    const std::uint64_t before = merged_seq_;
     for (auto &e : sources_) {
         if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
     }
@@ -501,7 +500,8 @@ bool sender::collect() {
             merge(own_, this);
         }
     }
-    return merged_seq_ != before;
+    // Read under the lock: remove_source() merges a departing sink's text from another thread.
+    return merged_.seq != fed_seq_;
 }
 
 void sender::feed_status(steady::time_point now) {
@@ -840,7 +840,7 @@ void sender::run() {
         }
         const bool urgent = urgent_.load();
         // The sinks' newest texts, then everything due (lifecycle first).
-        if (collect() || merged_seq_ != fed_seq_) feed_status(steady::now());
+        if (collect()) feed_status(steady::now());
         send_due(flushing || urgent);
         now = steady::now();
         if (urgent && policy_.queued() == 0) urgent_.store(false);
