@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "controls.h"
 #include "lifecycle_link.h"
 #include "quiet_thread.h"
 
@@ -85,7 +86,9 @@ void before_fork();
 void after_fork();
 void register_sender(sender *s) {
     static std::once_flag once;
-    std::call_once(once, [] { pthread_atfork(before_fork, after_fork, after_fork); });
+    std::call_once(once, [] {
+        if (!control_off("fork_guard")) pthread_atfork(before_fork, after_fork, after_fork);
+    });
     std::lock_guard<std::mutex> lock(registry_mutex());
     registry().push_back(s);
 }
@@ -172,6 +175,7 @@ public:
         if (thread_.joinable()) thread_.join();
     }
     bool forked() const noexcept { return ::getpid() != owner_pid_; }
+    void destroy_in_child() { thread_.detach(); }  // the "fork_guard" negative control only
     void wake() noexcept { write_eventfd(efd_); }
 
     // ------------------------------------------------------------------ any thread
@@ -650,7 +654,7 @@ notify_result sender::send_status(const std::string &text, send_policy::outcome 
     try {
         if (thread_redact_) {
             // Each text is redacted once, however often its send is retried.
-            if (!redact_cached_ || redact_source_ != text) {
+            if (!redact_cached_ || redact_source_ != text || control_off("redact_once")) {
                 redact_cached_ = false;
                 redact_result_ = thread_redact_(text);
                 redact_source_ = text;
@@ -903,7 +907,9 @@ void lifecycle_link::post(dispatcher &d, std::uint64_t ticket, message m) noexce
     try {
         d.impl_->post(ticket, std::move(m));
     } catch (...) {
-        // The ticket stays missing; later messages wait for it only briefly.
+        // The ticket stays missing (later messages wait for it ≤ 100 ms): not silently.
+        d.report(std::make_error_code(std::errc::not_enough_memory),
+                 "queueing a lifecycle message (it is lost)");
     }
 }
 void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
@@ -915,6 +921,8 @@ void lifecycle_link::fatal(dispatcher &d, message m) noexcept {
     try {
         d.impl_->fatal(std::move(m));
     } catch (...) {
+        d.report(std::make_error_code(std::errc::not_enough_memory),
+                 "queueing the fatal status (it is lost)");
     }
 }
 void lifecycle_link::set_keepalive(dispatcher &d, const keepalive_config &k,
@@ -934,6 +942,7 @@ void lifecycle_link::diagnose(dispatcher &d, std::string what) noexcept {
     try {
         d.impl_->diagnose(std::move(what));
     } catch (...) {
+        d.report(std::make_error_code(std::errc::not_enough_memory), "queueing a diagnostic");
     }
 }
 void lifecycle_link::set_periodic(dispatcher &d, std::function<void()> check) {
@@ -949,6 +958,8 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
     try {
         d.impl_->remove_source(source);
     } catch (...) {
+        d.report(std::make_error_code(std::errc::not_enough_memory),
+                 "delivering the status of a sink that goes away");
     }
 }
 
@@ -965,6 +976,11 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
 
 dispatcher::~dispatcher() {
     if (!impl_) return;
+    if (impl_->forked() && details::control_off("fork_guard")) {
+        impl_->destroy_in_child();  // what 0.1.0 did: destroys locks the parent's thread may hold
+        impl_.reset();
+        return;
+    }
     if (impl_->forked()) {
         // The thread, and whatever locks it held, exist only in the parent: leave them alone.
         (void)impl_.release();

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "controls.h"
 #include "lifecycle_link.h"
 
 namespace spdlog_sdnotify {
@@ -365,7 +366,7 @@ void at_exit_hook() {
 }  // namespace
 
 void details::lifecycle_state::check_wiring() {
-    if (closed.load()) return;
+    if (closed.load() || control_off("wiring_check")) return;
     if (handles_signals) {
         if (g_signals.term_installed) check_handler(SIGTERM, g_signals.previous_term, "SIGTERM");
         if (g_signals.int_installed) check_handler(SIGINT, g_signals.previous_int, "SIGINT");
@@ -481,6 +482,15 @@ lifecycle::lifecycle(lifecycle_config config)
     k.extend = s.config.extend_timeout;
     k.extend_limit = s.config.extend_timeout_limit;
     details::lifecycle_link::set_keepalive(*s.target, k, s.config.healthy);
+    if (k.watchdog_interval && k.proof == details::watchdog_proof::timer) {
+        // Allowed (a quiet service must not be killed by a default), but not silently: the
+        // operator who set WatchdogSec= learns that it catches less than they think.
+        details::lifecycle_link::diagnose(
+            *s.target,
+            "WatchdogSec= is set, but neither alive_when nor healthy is: the watchdog pings come "
+            "from a timer and prove only that the process is scheduled, not that it works (set "
+            "lifecycle_config::alive_when to a record the main loop logs, or healthy)");
+    }
     // Wiring mistakes surface within a second or so, on the dispatcher's thread.
     std::weak_ptr<details::lifecycle_state> weak = state_;
     details::lifecycle_link::set_periodic(*s.target, [weak] {

@@ -747,3 +747,22 @@ TEST_CASE("a_logger_made_after_the_lifecycle_is_reported", "[lifecycle][wiring]"
     CHECK_FALSE(w.wait_for("'in-time'", 100ms));
     spdlog::drop_all();
 }
+
+TEST_CASE("a_watchdog_fed_by_the_timer_alone_is_said_once", "[lifecycle][wiring]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    setenv("WATCHDOG_USEC", "2000000", 1);
+    unsetenv("WATCHDOG_PID");
+    {
+        auto c = f.config();
+        c.alive_when = rule::contains("tick");
+        lifecycle life(c);  // the control: a watchdog that the main loop feeds says nothing
+        CHECK_FALSE(w.wait_for("WatchdogSec= is set", 300ms));
+    }
+    auto c = f.config();
+    lifecycle life(c);
+    REQUIRE(w.wait_for("the watchdog pings come from a timer"));
+    CHECK(w.size() == 1);
+    unsetenv("WATCHDOG_USEC");
+}
