@@ -11,7 +11,9 @@ build=${BUILD_DIR:-$root/build-bench}
 "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPDLOG_SDNOTIFY_BUILD_BENCH=ON \
       -DSPDLOG_SDNOTIFY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target bench_status_sink bench_load >/dev/null
+cmake --build "$build" -j"$(nproc)" --target bench_status_sink bench_load bench_flat >/dev/null
 "$build/bench/bench_status_sink" --benchmark_repetitions=5 \
     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true "$@"
 "$build/bench/bench_load"
+"$build/bench/bench_flat" --benchmark_repetitions=5 \
+    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true "$@"

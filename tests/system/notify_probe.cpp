@@ -29,6 +29,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -51,14 +52,24 @@ std::shared_ptr<spdlog::logger> app_logger() {
 // Lives until exit (static destruction), as a lifecycle in main() would.
 std::unique_ptr<spdlog_sdnotify::lifecycle> g_lifecycle;
 
-// Forks `n` children at random moments while a thread logs; each child logs and returns
-// through exit(). Prints how many did not end within a second.
+// Forks `n` children at random moments while three threads log, each through a logger of its
+// own that shares the app logger's status sink (what attach_all() does); each child logs and
+// returns through exit(). Prints how many did not end within a second.
 void fork_children(int n) {
     auto log = app_logger();
+    spdlog::sink_ptr status;
+    for (const auto &sink : log->sinks())
+        if (std::dynamic_pointer_cast<spdlog_sdnotify::status_sink_mt>(sink)) status = sink;
     std::atomic<bool> stop{false};
-    std::thread busy([&] {
-        for (long i = 0; !stop; ++i) log->debug("busy {}", i);
-    });
+    std::vector<std::thread> busy;
+    for (int t = 0; t < 3; ++t)
+        busy.emplace_back([&, t] {
+            auto own = std::make_shared<spdlog::logger>(
+                "busy" + std::to_string(t),
+                spdlog::sinks_init_list{std::make_shared<spdlog::sinks::null_sink_mt>(), status});
+            if (g_lifecycle) g_lifecycle->attach(own);
+            for (long i = 0; !stop; ++i) own->info("busy {} record {}", t, i);
+        });
     std::mt19937 random(7);
     int hung = 0, failed = 0;
     for (int i = 0; i < n; ++i) {
@@ -82,7 +93,7 @@ void fork_children(int n) {
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
     }
     stop = true;
-    busy.join();
+    for (auto &b : busy) b.join();
     std::printf("probe: fork-children: %d children, %d hung, %d failed\n", n, hung, failed);
     std::fflush(stdout);
     log->info("forked {} children", n);

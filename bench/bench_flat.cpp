@@ -1,0 +1,271 @@
+// Copyright (c) 2026 spdlog_sdnotify authors.
+// Distributed under the MIT License (http://opensource.org/licenses/MIT)
+
+// Flat cost: what the status sink and the lifecycle add to the set-ups the README recommends,
+// each against the same set-up without them, in one run so that the ratios compare (medians of
+// interleaved repetitions). Every logger has a null_sink_mt of its own, standing in for the
+// console or file sink it would have anyway. Heap allocations per record are counted on the
+// logging threads (operator new is replaced here). Run: scripts/bench.sh
+//   single            one thread: status sink vs a second null_sink_mt; vs a lone null_sink_mt
+//   below_level       a record below the status sink's level
+//   own_loggers/N     N threads, each on its own logger, all sharing one status sink
+//                     (what attach_all() does) vs the same loggers without it
+//   one_logger/8      8 threads on one logger: status sink vs a second null_sink_mt
+//   full              status sink + lifecycle (ready/reload/stop/fatal rules, in state ready)
+//   full_regex        the same with two rule::matches() rules
+#include <spdlog_sdnotify/lifecycle.h>
+#include <spdlog_sdnotify/receiver.h>
+#include <spdlog_sdnotify/status_sink.h>
+
+#include <benchmark/benchmark.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+// ---------------------------------------------------------------- allocation counting
+namespace {
+thread_local std::uint64_t t_allocations = 0;
+}
+void *operator new(std::size_t n) {
+    ++t_allocations;
+    if (void *p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void *operator new[](std::size_t n) { return operator new(n); }
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+    ++t_allocations;
+    return std::malloc(n ? n : 1);
+}
+void *operator new[](std::size_t n, const std::nothrow_t &t) noexcept { return operator new(n, t); }
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using spdlog_sdnotify::rule;
+
+// A receiver that reads everything, as PID 1 would.
+struct live_receiver {
+    live_receiver() {
+        char tmpl[] = "/tmp/sdnotify-flat-XXXXXX";
+        dir = mkdtemp(tmpl);
+        std::error_code ec;
+        rx = std::make_unique<spdlog_sdnotify::notify_receiver>(dir + "/notify", ec);
+        if (ec) std::abort();
+        reader = std::thread([this] {
+            while (!stop) rx->receive(std::chrono::milliseconds(20));
+        });
+    }
+    ~live_receiver() {
+        stop = true;
+        reader.join();
+        rx.reset();
+        rmdir(dir.c_str());
+    }
+    std::string dir;
+    std::unique_ptr<spdlog_sdnotify::notify_receiver> rx;
+    std::atomic<bool> stop{false};
+    std::thread reader;
+};
+live_receiver *g_receiver = nullptr;
+
+std::shared_ptr<spdlog_sdnotify::dispatcher> bench_dispatcher() {
+    static auto d = std::make_shared<spdlog_sdnotify::dispatcher>(
+        std::make_shared<spdlog_sdnotify::notifier>(g_receiver->rx->address()));
+    return d;
+}
+
+std::shared_ptr<spdlog_sdnotify::status_sink_mt> shared_status_sink() {
+    static auto sink = [] {
+        spdlog_sdnotify::status_sink_config c;
+        c.target = bench_dispatcher();
+        return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
+    }();
+    return sink;
+}
+
+// A lifecycle in state "ready" with the README's rules; `regex`: two of them as rule::matches().
+std::unique_ptr<spdlog_sdnotify::lifecycle> make_lifecycle(bool regex) {
+    spdlog_sdnotify::lifecycle_config c;
+    c.target = bench_dispatcher();
+    c.attach_to_all = false;
+    c.ready_when = rule::contains("listening on");
+    c.reloading_when = regex ? rule::matches("reload(ing)? configuration")
+                             : rule::contains("reloading configuration");
+    c.reloaded_when = rule::contains("configuration reloaded");
+    c.stopping_when =
+        regex ? rule::matches("shutting down|terminating") : rule::contains("shutting down");
+    c.fatal_when = rule::level(spdlog::level::critical);
+    return std::make_unique<spdlog_sdnotify::lifecycle>(c);
+}
+
+void log_records(benchmark::State &state, spdlog::logger &logger, bool below = false) {
+    for (int i = 0; i < 1000; ++i) logger.info("processed request {} in {} us", i, 42);  // warm
+    const std::uint64_t before = t_allocations;
+    int i = 0;
+    if (below) {
+        for (auto _ : state) logger.debug("processed request {} in {} us", ++i, 42);
+    } else {
+        for (auto _ : state) logger.info("processed request {} in {} us", ++i, 42);
+    }
+    state.counters["allocs_per_record"] = benchmark::Counter(
+        static_cast<double>(t_allocations - before) / static_cast<double>(state.iterations()),
+        benchmark::Counter::kAvgThreads);
+}
+
+spdlog::sink_ptr null_sink() { return std::make_shared<spdlog::sinks::null_sink_mt>(); }
+
+// ---- one thread
+void single_base(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), null_sink()});
+    log_records(state, l);
+}
+void single_alone(benchmark::State &state) {
+    spdlog::logger l("bench", null_sink());
+    log_records(state, l);
+}
+void single_status(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), shared_status_sink()});
+    log_records(state, l);
+}
+void single_status_only(benchmark::State &state) {
+    spdlog::logger l("bench", shared_status_sink());
+    log_records(state, l);
+}
+void below_level_base(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), null_sink()});
+    l.set_level(spdlog::level::debug);
+    log_records(state, l, true);
+}
+void below_level_status(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), shared_status_sink()});
+    l.set_level(spdlog::level::debug);
+    log_records(state, l, true);
+}
+
+// ---- N threads, each on its own logger
+void own_loggers_base(benchmark::State &state) {
+    spdlog::logger l("bench", null_sink());
+    log_records(state, l);
+}
+void own_loggers_status(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), shared_status_sink()});
+    log_records(state, l);
+}
+
+// ---- 8 threads on one logger
+std::shared_ptr<spdlog::logger> one_logger(bool status) {
+    static auto base = std::make_shared<spdlog::logger>(
+        "one-base", spdlog::sinks_init_list{null_sink(), null_sink()});
+    static auto with = std::make_shared<spdlog::logger>(
+        "one-status", spdlog::sinks_init_list{null_sink(), shared_status_sink()});
+    return status ? with : base;
+}
+void one_logger_base(benchmark::State &state) { log_records(state, *one_logger(false)); }
+void one_logger_status(benchmark::State &state) { log_records(state, *one_logger(true)); }
+
+// ---- the README's full set-up
+void full_base(benchmark::State &state) {
+    spdlog::logger l("bench", null_sink());
+    log_records(state, l);
+}
+void full_with(benchmark::State &state, bool regex) {
+    auto life = make_lifecycle(regex);
+    auto l = std::make_shared<spdlog::logger>(
+        "bench", spdlog::sinks_init_list{null_sink(), shared_status_sink()});
+    life->attach(l);
+    l->info("listening on port 8080");  // ready: the steady state
+    log_records(state, *l);
+}
+void full(benchmark::State &state) { full_with(state, false); }
+void full_regex(benchmark::State &state) { full_with(state, true); }
+
+BENCHMARK(single_base);
+BENCHMARK(single_alone);
+BENCHMARK(single_status);
+BENCHMARK(single_status_only);
+BENCHMARK(below_level_base);
+BENCHMARK(below_level_status);
+BENCHMARK(own_loggers_base)->Threads(2)->Threads(8)->UseRealTime();
+BENCHMARK(own_loggers_status)->Threads(2)->Threads(8)->UseRealTime();
+BENCHMARK(one_logger_base)->Threads(8)->UseRealTime();
+BENCHMARK(one_logger_status)->Threads(8)->UseRealTime();
+BENCHMARK(full_base);
+BENCHMARK(full);
+BENCHMARK(full_regex);
+
+// Keeps each benchmark's median time per record and allocations for the table.
+class collecting_reporter : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run> &runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        for (const auto &r : runs) {
+            const bool repeated = r.repetitions > 1;
+            if (repeated && r.aggregate_name != "median") continue;
+            if (r.run_type == Run::RT_Iteration && repeated) continue;
+            std::string name = r.run_name.function_name;
+            if (r.threads > 1) name += "/" + std::to_string(r.threads);
+            ns[name] = r.GetAdjustedRealTime();
+            auto a = r.counters.find("allocs_per_record");
+            if (a != r.counters.end()) allocs[name] = a->second.value;
+        }
+    }
+    std::map<std::string, double> ns, allocs;
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    live_receiver live;
+    g_receiver = &live;
+    benchmark::Initialize(&argc, argv);
+    collecting_reporter rep;
+    benchmark::RunSpecifiedBenchmarks(&rep);
+    auto &ns = rep.ns;
+    bool all_met = true;
+    std::printf("\n%-58s %8s %8s %s\n", "set-up (this run, medians)", "ratio", "target", "");
+    auto row = [&](const char *what, const std::string &with, const std::string &base,
+                   double target) {
+        if (!ns.count(with) || !ns.count(base)) return;
+        const double r = ns[with] / ns[base];
+        const bool ok = r <= target;
+        all_met = all_met && ok;
+        std::printf("%-58s %8.2f %8.2f %s\n", what, r, target, ok ? "ok" : "MISSED");
+    };
+    row("1 thread: + status sink vs + second null_sink_mt", "single_status", "single_base", 1.1);
+    row("1 thread: status sink alone vs null_sink_mt alone (stretch)", "single_status_only",
+        "single_alone", 1.0);
+    row("1 thread: record below the sink's level", "below_level_status", "below_level_base", 1.05);
+    row("2 threads, own loggers, shared status sink", "own_loggers_status/2", "own_loggers_base/2",
+        1.3);
+    row("8 threads, own loggers, shared status sink", "own_loggers_status/8", "own_loggers_base/8",
+        1.3);
+    row("8 threads, one logger: status sink vs second null_sink_mt", "one_logger_status/8",
+        "one_logger_base/8", 1.3);
+    row("full set-up: status sink + lifecycle (contains rules)", "full", "full_base", 1.3);
+    row("full set-up with two regex rules", "full_regex", "full_base", 2.0);
+    double worst_allocs = 0;
+    for (const auto &[name, a] : rep.allocs) worst_allocs = std::max(worst_allocs, a);
+    std::printf("%-58s %8.3f %8s %s\n", "heap allocations per record, worst set-up", worst_allocs,
+                "0", worst_allocs == 0 ? "ok" : "MISSED");
+    std::printf(
+        "per record: single_base %.1f ns, single_status %.1f ns, full %.1f ns, "
+        "full_regex %.1f ns\n",
+        ns["single_base"], ns["single_status"], ns["full"], ns["full_regex"]);
+    benchmark::Shutdown();
+    return 0;  // a report, not a gate: this machine is shared and noisy
+}
