@@ -65,38 +65,11 @@ send_policy::outcome outcome_of(const notify_result &r) noexcept {
     return retryable(r.error()) ? send_policy::outcome::retry_later : send_policy::outcome::failed;
 }
 
-// fork() must not catch a lock of ours held by a thread the child will not have: the
-// dispatcher's thread holds fork_mutex() whenever it touches a sink's lock, and around fork()
-// (pthread_atfork) the forking thread takes fork_mutex(), then every live dispatcher's source
-// list and every source's lock, so that a child starts with all of them free. This is the only
-// place that knows about fork; elsewhere a child only checks that it is one.
-std::mutex &fork_mutex() {
-    static std::mutex *m = new std::mutex;  // never destroyed: fork() may run during exit
-    return *m;
-}
-std::mutex &registry_mutex() {
-    static std::mutex *m = new std::mutex;
-    return *m;
-}
-std::vector<sender *> &registry() {
-    static auto *r = new std::vector<sender *>;
-    return *r;
-}
-void before_fork();
-void after_fork();
-void register_sender(sender *s) {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (!control_off("fork_guard")) pthread_atfork(before_fork, after_fork, after_fork);
-    });
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    registry().push_back(s);
-}
-void unregister_sender(sender *s) {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto &r = registry();
-    r.erase(std::remove(r.begin(), r.end(), s), r.end());
-}
+// fork(): a child never takes a lock that a thread of its parent may have held. The logging
+// path takes none (the status sink's cells and the lifecycle's state are lock-free), and every
+// entry point of the dispatcher returns at once in a child (forked()), which also leaks the
+// dispatcher rather than destroy mutexes and condition variables that the parent's threads may
+// have been using at fork time. This is the only place that knows about fork.
 
 void write_eventfd(int fd) noexcept {
     if (fd < 0) return;
@@ -143,21 +116,9 @@ public:
         own_.reserve();
         policy_.set_options({options_.min_interval, options_.sticky_for});
         efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        register_sender(this);
     }
     ~sender() {
-        unregister_sender(this);
         if (efd_ >= 0) ::close(efd_);
-    }
-
-    void lock_for_fork() {
-        sources_mutex_.lock();
-        for (auto &e : sources_) e.source->lock_for_fork();
-    }
-    void unlock_after_fork() {
-        for (auto it = sources_.rbegin(); it != sources_.rend(); ++it)
-            it->source->unlock_after_fork();
-        sources_mutex_.unlock();
     }
 
     void start() {
@@ -175,7 +136,7 @@ public:
         if (thread_.joinable()) thread_.join();
     }
     bool forked() const noexcept { return ::getpid() != owner_pid_; }
-    void destroy_in_child() { thread_.detach(); }  // the "fork_guard" negative control only
+    void destroy_in_child() { thread_.detach(); }  // the "child_leak" negative control only
     void wake() noexcept { write_eventfd(efd_); }
 
     // ------------------------------------------------------------------ any thread
@@ -412,7 +373,7 @@ public:
         status_source *source;
         std::uint64_t seen;
     };
-    mutable std::mutex sources_mutex_;  // lock order: sources_mutex_, a sink's lock, mutex_
+    mutable std::mutex sources_mutex_;  // lock order: sources_mutex_, mutex_
     std::vector<source_entry> sources_;
     status_slot scratch_;
     std::uint64_t removed_posted_ = 0;
@@ -457,20 +418,6 @@ private:
     std::thread thread_;
 };
 
-namespace {
-void before_fork() {
-    fork_mutex().lock();
-    registry_mutex().lock();
-    for (sender *s : registry()) s->lock_for_fork();
-}
-void after_fork() {
-    auto &r = registry();
-    for (auto it = r.rbegin(); it != r.rend(); ++it) (*it)->unlock_after_fork();
-    registry_mutex().unlock();
-    fork_mutex().unlock();
-}
-}  // namespace
-
 void sender::merge(const status_slot &slot, const void *from) {
     if (slot.seq == 0) return;
     // Across sources the record time decides; a source's own newer text always wins, so a
@@ -492,7 +439,6 @@ void sender::merge(const status_slot &slot, const void *from) {
 }
 
 bool sender::collect() {
-    std::lock_guard<std::mutex> guard(fork_mutex());
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
         if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
@@ -976,7 +922,7 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
 
 dispatcher::~dispatcher() {
     if (!impl_) return;
-    if (impl_->forked() && details::control_off("fork_guard")) {
+    if (impl_->forked() && details::control_off("child_leak")) {
         impl_->destroy_in_child();  // what 0.1.0 did: destroys locks the parent's thread may hold
         impl_.reset();
         return;
@@ -1047,7 +993,7 @@ void dispatcher::report(std::error_code error, std::string_view what) noexcept {
 bool dispatcher::stopping() const noexcept { return impl_ && impl_->stopping_sent_.load(); }
 
 dispatcher::stats dispatcher::get_stats() const {
-    if (!impl_) return {};
+    if (!impl_ || impl_->forked()) return {};
     std::uint64_t from_sources = 0;
     {
         std::lock_guard<std::mutex> lock(impl_->sources_mutex_);

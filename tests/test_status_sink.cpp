@@ -6,6 +6,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <regex>
@@ -257,6 +258,81 @@ TEST_CASE("eight_threads_logging_at_once", "[status_sink]") {
         CHECK(p.accepted);
         CHECK(p.assignments.size() == 1);
     }
+}
+
+// The sink takes no lock: each thread publishes into a cell of its own and the dispatcher's
+// thread copies cells while they are rewritten. A copy torn by a writer must never be sent:
+// every text is one character repeated, so a torn one would mix two characters.
+TEST_CASE("lock_free_cells_never_send_a_torn_text", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 1ms;  // copy as often as possible, racing the writers
+    fixture f(o);
+    auto log = f.logger();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; !stop; ++i) {
+                const char c = static_cast<char>('a' + (t * 7 + i) % 26);
+                log->info(std::string(static_cast<std::size_t>(100 + (i * 37) % 3000), c));
+            }
+        });
+    std::size_t checked = 0;
+    const auto until = std::chrono::steady_clock::now() + 1500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        auto p = f.rx.next(100ms);
+        if (!p) continue;
+        const auto text = p->find("STATUS");
+        if (!text || text->empty()) continue;
+        ++checked;
+        const bool one_char =
+            std::all_of(text->begin(), text->end(), [&](char c) { return c == text->front(); });
+        CHECK(one_char);
+        if (!one_char) break;
+    }
+    stop = true;
+    for (auto &t : threads) t.join();
+    INFO(checked << " texts checked");
+    CHECK(checked > 20);
+    log->info("all done");
+    CHECK(f.status_now() == "all done");
+}
+
+// More threads than cells: threads share cells, claimed one writer at a time; the newest
+// record still wins and every record is counted.
+TEST_CASE("more_threads_than_cells_share_them", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    constexpr int n = 40;  // cells_per_sink is 16
+    std::vector<std::thread> threads;
+    for (int t = 0; t < n; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) log->info("thread {} record {}", t, i);
+        });
+    for (auto &t : threads) t.join();
+    std::this_thread::sleep_for(5ms);  // a record time later than every thread's last one
+    log->info("all done");
+    CHECK(f.status_now() == "all done");
+    CHECK(f.dispatch->get_stats().posted == n * 2000 + 1);
+}
+
+// Newest by record time across threads: an error logged on one thread stays sticky while
+// another thread goes on logging infos.
+TEST_CASE("an_error_on_one_thread_holds_against_infos_on_another", "[status_sink]") {
+    fixture f;
+    auto log = f.logger();
+    std::thread([&] { log->error("disk full"); }).join();
+    std::atomic<bool> stop{false};
+    std::thread chatter([&] {
+        for (int i = 0; !stop; ++i) {
+            log->info("request {}", i);
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    std::this_thread::sleep_for(400ms);
+    stop = true;
+    chatter.join();
+    CHECK(f.status_now() == "disk full");
 }
 
 TEST_CASE("hostile_log_texts_never_inject", "[status_sink]") {

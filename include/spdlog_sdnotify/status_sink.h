@@ -3,13 +3,14 @@
 #pragma once
 
 #include <spdlog_sdnotify/dispatcher.h>
+#include <spdlog_sdnotify/details/status_cells.h>
 #include <spdlog_sdnotify/error.h>
 
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/details/os.h>
 #include <spdlog/details/synchronous_factory.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -46,49 +47,37 @@ struct status_sink_config {
 /**
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
- * The logging thread only copies the text into this sink's latest-wins slot, under the lock
- * spdlog already takes: no syscall, no allocation, no other lock, no waiting on systemd. The
- * dispatcher's thread sanitises, redacts, coalesces and rate-limits. The raw payload is sent by
- * default; set_pattern("[%l] %v") on this sink sends the formatted line instead (never colour
- * codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(), logger->set_pattern())
- * are for the console and files, and leave the status text alone. Outside systemd a record costs
- * one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so
- * flush_on(info) keeps the rate limit: the newest text always leaves within min_interval. To wait
- * for it, use dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink
- * wait for it (bounded).
+ * The logging thread only copies the text into a latest-wins cell of its own and publishes it
+ * with a sequence number: no lock (this sink takes none, not even spdlog's base_sink mutex), no
+ * syscall, no allocation, no waiting on systemd. Loggers that share one status sink (what
+ * attach_all() does) do not serialise on it. The dispatcher's thread picks the newest record
+ * over all cells by record time, then sanitises, redacts, coalesces and rate-limits. The raw
+ * payload is sent by default; set_pattern("[%l] %v") on this sink sends the formatted line
+ * instead (never colour codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(),
+ * logger->set_pattern()) are for the console and files, and leave the status text alone.
+ * Outside systemd a record costs one branch. flush() (logger->flush(), flush_on()) sends
+ * nothing and never waits, so flush_on(info) keeps the rate limit: the newest text always
+ * leaves within min_interval. To wait for it, use dispatcher::flush(); spdlog::shutdown() and
+ * the destruction of the last status sink wait for it (bounded).
+ *
+ * `status_sink_mt` may be used from any number of threads. `status_sink_st` is for one logging
+ * thread at a time, as spdlog's _st sinks: it skips the per-record claim of a cell (one atomic
+ * exchange); the dispatcher's thread reads it safely either way.
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
  */
-namespace details {
-// Guards a _st sink's slot against the dispatcher's thread (spdlog's null_mutex does not).
-class spin_lock {
-public:
-    void lock() noexcept {
-        while (flag_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
-    }
-    void unlock() noexcept { flag_.clear(std::memory_order_release); }
-
-private:
-    std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
-};
-struct no_lock {
-    void lock() noexcept {}
-    void unlock() noexcept {}
-};
-}  // namespace details
-
 template <typename Mutex>
-class status_sink final : public spdlog::sinks::base_sink<Mutex>, private details::status_source {
+class status_sink final : public spdlog::sinks::sink, private details::status_source {
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
           filter_(std::move(config.filter)),
           sticky_level_(config.sticky_level) {
         this->set_level(config.level);
-        if (!config.pattern.empty()) set_pattern_(config.pattern);
+        if (!config.pattern.empty()) set_pattern(config.pattern);
         if (dispatcher_->enabled()) {
-            slot_.reserve();
+            cells_.reserve();
             details::dispatcher_access::add_source(*dispatcher_, this);
         }
     }
@@ -100,81 +89,66 @@ public:
 
     const std::shared_ptr<dispatcher> &get_dispatcher() const noexcept { return dispatcher_; }
 
-protected:
-    void sink_it_(const spdlog::details::log_msg &msg) override {
+    void log(const spdlog::details::log_msg &msg) override {
         if (!dispatcher_->enabled()) return;  // not under systemd
-        try {
+        details::status_cell *cell = nullptr;
+        SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
+            cell = cells_.acquire(exclusive);
             std::string_view text(msg.payload.data(), msg.payload.size());
-            if (formatter_) {
-                formatted_.clear();
-                formatter_->format(msg, formatted_);
-                text = std::string_view(formatted_.data(), formatted_.size());
+            if (const auto generation = pattern_generation_.load(std::memory_order_acquire)) {
+                if (cell->formatter_generation != generation) {
+                    std::lock_guard<std::mutex> lock(pattern_mutex_);
+                    cell->formatter = pattern_->clone();
+                    cell->formatter_generation = generation;
+                }
+                cell->formatted.clear();
+                cell->formatter->format(msg, cell->formatted);
+                text = std::string_view(cell->formatted.data(), cell->formatted.size());
                 // The pattern's line ending would become a trailing space in StatusText.
                 while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                     text.remove_suffix(1);
             }
-            {
-                // The slot is guarded by the lock base_sink already holds (for _mt); a _st
-                // sink adds a spin lock, since the dispatcher's thread reads it too.
-                std::lock_guard<slot_lock_type> lock(slot_lock_);
-                slot_.put(text, msg.level >= sticky_level_, msg.time);
-            }
+            details::status_cells::publish(*cell, text, msg.level >= sticky_level_, msg.time);
+            cell = nullptr;
             details::dispatcher_access::source_changed(*dispatcher_);
-        } catch (...) {
+        }
+        SPDLOG_SDNOTIFY_CATCH_ALL {
             // Never into spdlog's error handler, and never an exception into the logger.
+            if (cell != nullptr) details::status_cells::abandon(*cell);
             dispatcher_->report(errc::callback_failed, "status_sink: filter or formatter threw");
         }
     }
 
-    void flush_() override {}
+    void flush() override {}
 
-    // Our own formatter, set only through this sink's set_pattern(): the base class's one is
-    // overwritten whenever spdlog applies a global or per-logger pattern.
-    void set_pattern_(const std::string &pattern) override {
-        formatter_ = std::make_unique<spdlog::pattern_formatter>(pattern);
+    /// This sink's own pattern for the status text (e.g. "[%l] %v"); rare, at set-up.
+    void set_pattern(const std::string &pattern) override {
+        auto f = std::make_unique<spdlog::pattern_formatter>(pattern);
+        std::lock_guard<std::mutex> lock(pattern_mutex_);
+        pattern_ = std::move(f);
+        pattern_generation_.fetch_add(1, std::memory_order_release);
     }
+    // What spdlog spreads to every sink (logger->set_pattern(), spdlog::set_pattern()) is for
+    // the console and files: the status text keeps its own.
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
 
 private:
-    static constexpr bool unlocked = std::is_same<Mutex, spdlog::details::null_mutex>::value;
-    using slot_lock_type = std::conditional_t<unlocked, details::spin_lock, details::no_lock>;
+    static constexpr bool exclusive = !std::is_same<Mutex, spdlog::details::null_mutex>::value;
 
     // status_source: called by the dispatcher's thread.
     bool pull(details::status_slot &into, std::uint64_t &seen) override {
-        std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);
-        std::lock_guard<slot_lock_type> lock(slot_lock_);
-        if (slot_.seq == seen) return false;
-        into.latest.assign(slot_.latest);
-        into.latest_time = slot_.latest_time;
-        into.sticky.assign(slot_.sticky);
-        into.sticky_time = slot_.sticky_time;
-        into.has_sticky = slot_.has_sticky;
-        into.seq = slot_.seq;
-        into.sticky_seq = slot_.sticky_seq;
-        seen = slot_.seq;
-        return true;
+        return cells_.pull(into, seen);
     }
-    void lock_for_fork() override {
-        spdlog::sinks::base_sink<Mutex>::mutex_.lock();
-        slot_lock_.lock();
-    }
-    void unlock_after_fork() override {
-        slot_lock_.unlock();
-        spdlog::sinks::base_sink<Mutex>::mutex_.unlock();
-    }
-    std::uint64_t posted() override {
-        std::lock_guard<Mutex> base_lock(spdlog::sinks::base_sink<Mutex>::mutex_);
-        std::lock_guard<slot_lock_type> lock(slot_lock_);
-        return slot_.seq;
-    }
+    std::uint64_t posted() override { return cells_.published(); }
 
-    details::status_slot slot_;
-    slot_lock_type slot_lock_;
+    details::status_cells cells_;
     std::shared_ptr<dispatcher> dispatcher_;
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     spdlog::level::level_enum sticky_level_;
-    std::unique_ptr<spdlog::formatter> formatter_;
-    spdlog::memory_buf_t formatted_;
+    std::mutex pattern_mutex_;
+    std::unique_ptr<spdlog::formatter> pattern_;
+    std::atomic<std::uint64_t> pattern_generation_{0};
 };
 
 using status_sink_mt = status_sink<std::mutex>;

@@ -14,6 +14,7 @@
 #include <spdlog_sdnotify/notifier.h>
 #include <spdlog_sdnotify/status_sink.h>
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -52,14 +54,32 @@ std::shared_ptr<spdlog::logger> app_logger() {
 // Lives until exit (static destruction), as a lifecycle in main() would.
 std::unique_ptr<spdlog_sdnotify::lifecycle> g_lifecycle;
 
+// A sink that takes a lock per record (spdlog's base_sink, as the status sink did in 0.1.0), in
+// front of the status sink: fork-children-locking, the negative control of fork-children.
+class locking_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit locking_sink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+
+protected:
+    void sink_it_(const spdlog::details::log_msg &msg) override { inner_->log(msg); }
+    void flush_() override {}
+
+private:
+    spdlog::sink_ptr inner_;
+};
+
 // Forks `n` children at random moments while three threads log, each through a logger of its
 // own that shares the app logger's status sink (what attach_all() does); each child logs and
-// returns through exit(). Prints how many did not end within a second.
-void fork_children(int n) {
+// returns through exit(). Prints how many did not end within a second. `locking`: the shared
+// sink takes a lock first.
+void fork_children(int n, bool locking) {
     auto log = app_logger();
     spdlog::sink_ptr status;
-    for (const auto &sink : log->sinks())
-        if (std::dynamic_pointer_cast<spdlog_sdnotify::status_sink_mt>(sink)) status = sink;
+    for (auto &sink : log->sinks()) {
+        if (!std::dynamic_pointer_cast<spdlog_sdnotify::status_sink_mt>(sink)) continue;
+        if (locking) sink = std::make_shared<locking_sink>(sink);  // before any thread logs
+        status = sink;
+    }
     std::atomic<bool> stop{false};
     std::vector<std::thread> busy;
     for (int t = 0; t < 3; ++t)
@@ -239,8 +259,8 @@ int main(int argc, char **argv) {
             g_lifecycle->attach(app_logger());
         } else if (verb == "ignore-term") {
             signal(SIGTERM, SIG_IGN);
-        } else if (verb == "fork-children") {
-            fork_children(std::stoi(text));
+        } else if (verb == "fork-children" || verb == "fork-children-locking") {
+            fork_children(std::stoi(text), verb == "fork-children-locking");
         } else if (verb == "shutdown-exit") {
             // A pre-fork server's way out: logging shut down, then _exit() (no destructors).
             spdlog::shutdown();

@@ -46,19 +46,15 @@ struct status_slot {
     }
 };
 
-// A producer of status texts that keeps a status_slot under its own lock (a status_sink: the
-// lock spdlog already takes for the record). The dispatcher's thread pulls from it.
+// A producer of status texts (a status_sink, lock-free: details/status_cells.h). The
+// dispatcher's thread pulls from it.
 class status_source {
 public:
-    // Under the source's lock: if its slot changed since `seen`, copy it into `into`, update
+    // If anything was published since `seen`, copy the newest texts into `into`, update
     // `seen` and return true.
     virtual bool pull(status_slot &into, std::uint64_t &seen) = 0;
-    // Under the source's lock: how many texts it has posted.
+    // How many texts it has posted.
     virtual std::uint64_t posted() = 0;
-    // Around fork() (pthread_atfork): a child must not start with the source's lock held by a
-    // thread it does not have.
-    virtual void lock_for_fork() = 0;
-    virtual void unlock_after_fork() = 0;
 
 protected:
     ~status_source() = default;
