@@ -6,7 +6,7 @@
 # The system tests also need debootstrap and systemd-container. libsystemd-dev is only for the
 # benchmark's comparison with sd_notify(): the library never links it.
 set -euo pipefail
-pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev catch2 libbenchmark-dev libsystemd-dev
+pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev libpcre2-dev catch2 libbenchmark-dev libsystemd-dev
       clang clang-tidy clang-format libclang-rt-14-dev
       python3 debootstrap systemd-container)
 missing=()

@@ -23,7 +23,7 @@ BASE=${SDN_TRIXIE_BASE:-/var/tmp/spdlog_sdnotify-trixie-build}
 ROOTFS=$BASE/rootfs
 BUILD=$BASE/build
 SUITE=trixie
-PACKAGES=g++,cmake,make,pkg-config,libspdlog-dev,libfmt-dev,catch2,ca-certificates
+PACKAGES=g++,cmake,make,pkg-config,libspdlog-dev,libfmt-dev,catch2,libpcre2-dev,ca-certificates
 RECIPE="2 $SUITE $PACKAGES"  # change it (the leading number) when the recipe changes
 JOBS=${SDN_TRIXIE_JOBS:-$(nproc)}
 CTEST_ARGS=("$@")
@@ -84,7 +84,7 @@ printf -v ctest_args '%q ' "${CTEST_ARGS[@]}"
 # Inside the container: versions, a fresh configure with warnings as errors, build, ctest.
 inner="set -eu
 echo \"[debian13] \$(. /etc/os-release && echo \"\$PRETTY_NAME\"): \$(g++ --version | head -1), \$(cmake --version | head -1)\"
-dpkg-query -W -f='[debian13] \${Package} \${Version}\n' libspdlog-dev libfmt-dev catch2
+dpkg-query -W -f='[debian13] \${Package} \${Version}\n' libspdlog-dev libfmt-dev catch2 libpcre2-dev
 cmake -S /src -B /build -DSPDLOG_SDNOTIFY_BUILD_WARNINGS=ON -DSPDLOG_SDNOTIFY_SYSTEM_TESTS=OFF >/build/configure.log 2>&1 || { cat /build/configure.log; exit 1; }
 cmake --build /build -j$JOBS
 cd /build

@@ -21,6 +21,7 @@
 
 #include "controls.h"
 #include "lifecycle_link.h"
+#include "text_test.h"
 
 namespace spdlog_sdnotify {
 
@@ -28,13 +29,13 @@ namespace spdlog_sdnotify {
 
 rule rule::contains(std::string text) {
     rule r;
-    r.contains_ = std::move(text);
+    if (!text.empty()) r.text_ = details::text_test::literal(std::move(text));
     return r;
 }
 
 rule rule::matches(const std::string &regex) {
     rule r;
-    r.regex_ = std::make_shared<const std::regex>(regex, std::regex::ECMAScript);
+    r.text_ = details::text_test::regex(regex);
     return r;
 }
 
@@ -64,9 +65,8 @@ bool rule::matches(const spdlog::details::log_msg &msg) const {
     if (msg.level < min_level_) return false;
     if (logger_ && std::string_view(msg.logger_name.data(), msg.logger_name.size()) != *logger_)
         return false;
-    const std::string_view text(msg.payload.data(), msg.payload.size());
-    if (!contains_.empty() && text.find(contains_) == std::string_view::npos) return false;
-    if (regex_ && !std::regex_search(text.begin(), text.end(), *regex_)) return false;
+    if (text_ && !text_->found_in(std::string_view(msg.payload.data(), msg.payload.size())))
+        return false;
     if (predicate_ && !predicate_(msg)) return false;
     return true;
 }

@@ -748,6 +748,50 @@ TEST_CASE("a_logger_made_after_the_lifecycle_is_reported", "[lifecycle][wiring]"
     spdlog::drop_all();
 }
 
+namespace {
+spdlog::details::log_msg record(std::string_view text,
+                                spdlog::level::level_enum level = spdlog::level::info) {
+    return spdlog::details::log_msg("app", level, spdlog::string_view_t(text.data(), text.size()));
+}
+}  // namespace
+
+// Rules are tested on the logging thread for every record: literals with a precomputed
+// Boyer-Moore-Horspool table, regexes by PCRE2 (JIT where allowed).
+TEST_CASE("rules_match_literals_and_pcre2_regexes", "[lifecycle][rule]") {
+    CHECK(rule::contains("shutting down").matches(record("server shutting down now")));
+    CHECK_FALSE(rule::contains("shutting down").matches(record("shutting dow")));
+    CHECK_FALSE(rule::contains("shutting down").matches(record("")));
+    CHECK(rule::contains("").matches(record("anything")));
+    const auto r = rule::matches(R"(^listening on (\S+):(\d+)$)");
+    CHECK(r.matches(record("listening on 0.0.0.0:8080")));
+    CHECK_FALSE(r.matches(record("listening on 0.0.0.0:http")));
+    CHECK_FALSE(r.matches(record("not listening on 0.0.0.0:8080")));
+    // Perl syntax: alternation, lookahead, case-insensitive flag.
+    CHECK(rule::matches("shutting down|terminating").matches(record("terminating (SIGTERM)")));
+    CHECK(rule::matches(R"(ready(?! soon))").matches(record("ready now")));
+    CHECK_FALSE(rule::matches(R"(ready(?! soon))").matches(record("ready soon")));
+    CHECK(rule::matches("(?i)READY").matches(record("service ready")));
+    // Bytes, not UTF-8: a line that is not valid UTF-8 is still searched.
+    CHECK(rule::matches("ready").matches(record("\xff\xfe ready \xc3")));
+    // Level and logger first: a rule that cannot fire never looks at the text.
+    CHECK_FALSE(rule::matches("ready").at_least(spdlog::level::warn).matches(record("ready")));
+    CHECK_FALSE(rule::contains("ready").from("http").matches(record("ready")));
+    // A copy shares the compiled pattern.
+    const rule copy = r;
+    CHECK(copy.matches(record("listening on [::]:443")));
+}
+
+TEST_CASE("a_regex_that_does_not_compile_is_refused_at_set_up", "[lifecycle][rule]") {
+    try {
+        (void)rule::matches("unclosed (group");
+        FAIL("no exception");
+    } catch (const std::invalid_argument &e) {
+        const std::string what = e.what();
+        CHECK(what.find("unclosed (group") != std::string::npos);
+        CHECK(what.find("offset") != std::string::npos);
+    }
+}
+
 TEST_CASE("a_watchdog_fed_by_the_timer_alone_is_said_once", "[lifecycle][wiring]") {
     fixture f;
     wiring_log w;

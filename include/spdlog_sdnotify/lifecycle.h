@@ -14,11 +14,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 
 namespace spdlog_sdnotify {
+
+namespace details {
+class text_test;
+}
 
 /**
  * Which log records an event is recognised by: a text, a regex or a predicate, optionally only
@@ -31,7 +34,9 @@ class rule {
 public:
     /// The payload contains `text`.
     static rule contains(std::string text);
-    /// The payload matches `regex` somewhere (ECMAScript syntax).
+    /// The payload matches `regex` somewhere: PCRE2 (Perl) syntax, compiled once here (JIT where
+    /// the system allows it, e.g. not under MemoryDenyWriteExecute=yes). Throws
+    /// std::invalid_argument, naming the error, for a pattern that does not compile.
     static rule matches(const std::string &regex);
     /// Any record at or above `level`.
     static rule level(spdlog::level::level_enum at_least);
@@ -47,8 +52,9 @@ public:
 private:
     std::optional<std::string> logger_;
     spdlog::level::level_enum min_level_ = spdlog::level::trace;
-    std::string contains_;
-    std::shared_ptr<const std::regex> regex_;
+    // The text test, prepared once (a Boyer-Moore-Horspool searcher or a compiled regex) and
+    // shared by copies of the rule.
+    std::shared_ptr<const details::text_test> text_;
     std::function<bool(const spdlog::details::log_msg &)> predicate_;
 };
 
