@@ -218,7 +218,8 @@ struct lifecycle_state {
             case state::stopping:
                 break;
         }
-        if (config.stopping_when && get() != state::stopping && config.stopping_when->matches(msg))
+        // The state read above (to_stopping()'s compare-and-swap refuses a second STOPPING).
+        if (config.stopping_when && s != state::stopping && config.stopping_when->matches(msg))
             to_stopping(text);
         if (config.fatal_when && config.fatal_when->matches(msg)) fatal(msg);
     }

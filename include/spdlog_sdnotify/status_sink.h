@@ -72,11 +72,12 @@ class status_sink final : public spdlog::sinks::sink, private details::status_so
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
+          target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           filter_(std::move(config.filter)),
           sticky_level_(config.sticky_level) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
-        if (dispatcher_->enabled()) {
+        if (target_ != nullptr) {
             cells_.reserve();
             details::dispatcher_access::add_source(*dispatcher_, this);
         }
@@ -90,7 +91,7 @@ public:
     const std::shared_ptr<dispatcher> &get_dispatcher() const noexcept { return dispatcher_; }
 
     void log(const spdlog::details::log_msg &msg) override {
-        if (!dispatcher_->enabled()) return;  // not under systemd
+        if (target_ == nullptr) return;  // not under systemd
         details::status_cell *cell = nullptr;
         SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
@@ -111,7 +112,7 @@ public:
             }
             details::status_cells::publish(*cell, text, msg.level >= sticky_level_, msg.time);
             cell = nullptr;
-            details::dispatcher_access::source_changed(*dispatcher_);
+            details::dispatcher_access::source_changed(*target_);
         }
         SPDLOG_SDNOTIFY_CATCH_ALL {
             // Never into spdlog's error handler, and never an exception into the logger.
@@ -144,6 +145,7 @@ private:
 
     details::status_cells cells_;
     std::shared_ptr<dispatcher> dispatcher_;
+    dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     spdlog::level::level_enum sticky_level_;
     std::mutex pattern_mutex_;

@@ -100,6 +100,7 @@ struct status_cell {
     };
 
     alignas(64) std::atomic<std::uint64_t> seq{0};  // odd: being written
+    std::uint64_t claimed = 0;  // the odd value its claimant made it (only the claimant reads)
     std::atomic<bool> has_sticky{false};
     text latest;
     text sticky;
@@ -131,7 +132,7 @@ public:
             status_cell *c = cell(0);
             // A read-modify-write all the same: it orders the claim before the caller's look
             // at the dispatcher's idle flag (see publish()).
-            c->seq.fetch_add(1, std::memory_order_seq_cst);
+            c->claimed = c->seq.fetch_add(1, std::memory_order_seq_cst) + 1;
             return c;
         }
         const unsigned first = this_thread_number() % cells_per_sink;
@@ -140,14 +141,18 @@ public:
                 status_cell *c = cell((first + k) % cells_per_sink);
                 std::uint64_t s = c->seq.load(std::memory_order_relaxed);
                 if ((s & 1U) == 0 &&
-                    c->seq.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst))
+                    c->seq.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst)) {
+                    c->claimed = s + 1;
                     return c;
+                }
             }
             std::this_thread::yield();  // every cell is being written this very moment
         }
     }
     // Gives a claimed cell back unchanged (a record that was filtered out after all).
-    static void abandon(status_cell &c) noexcept { c.seq.fetch_add(1, std::memory_order_release); }
+    static void abandon(status_cell &c) noexcept {
+        c.seq.store(c.claimed + 1, std::memory_order_release);
+    }
 
     // Writes the record into a claimed cell and releases it. No lost wake-up: the claim above
     // is a sequentially consistent read-modify-write before the caller reads the dispatcher's
@@ -163,8 +168,9 @@ public:
             c.sticky.store(text, t);
             c.has_sticky.store(true, std::memory_order_relaxed);
         }
-        // Even again: published. A plain store: the claim was the read-modify-write.
-        c.seq.store(c.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        // Even again: published. A plain store: the claim was the read-modify-write, and only
+        // the claimant writes `seq` until then.
+        c.seq.store(c.claimed + 1, std::memory_order_release);
     }
 
     // The dispatcher's thread: the newest text and the newest sticky text over all cells, by
