@@ -9,6 +9,8 @@
 #   run.sh find_package      a CMake project with find_package(spdlog_sdnotify) over that prefix
 #   run.sh pkg_config        g++ with `pkg-config --cflags --libs spdlog_sdnotify` over it
 #   run.sh add_subdirectory  a CMake project with add_subdirectory(<source dir>)
+#   run.sh parent_spdlog     the same, in a parent that provides spdlog::spdlog itself
+#   run.sh non_linux         configuring for another system fails at once, with the reason
 #   run.sh header_only       configure the library with SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, build
 #                            only its target, install it, then find_package and pkg-config checks
 #
@@ -19,7 +21,7 @@
 # SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|header_only}
+mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|header_only}
 prefix=$SDN_WORK/prefix
 jobs=${SDN_JOBS:-2}
 t0=$(date +%s.%N)
@@ -76,6 +78,18 @@ install)
     for f in include/spdlog_sdnotify/status_sink.h include/spdlog_sdnotify/version.h; do
         [[ -f $prefix/$f ]] || fail "not installed: $f"
     done
+    # Only what a service needs: the PID-1 parser and receiver are the tests' and tools' own.
+    for f in include/spdlog_sdnotify/receiver.h; do
+        [[ ! -e $prefix/$f ]] || fail "installed, but not for services: $f"
+    done
+    if compgen -G "$prefix/lib*/libspdlog_sdnotify_receiver*" >/dev/null; then
+        fail "installed, but not for services: libspdlog_sdnotify_receiver"
+    fi
+    if [[ -f $(compgen -G "$prefix/lib*/libspdlog_sdnotify.a" | head -1) ]] &&
+       nm -C "$(compgen -G "$prefix/lib*/libspdlog_sdnotify.a" | head -1)" 2>/dev/null |
+         grep -qE ' T .*(parse_notification|service_model|notify_receiver)'; then
+        fail "the library still defines the PID-1 parser or receiver"
+    fi
     for f in libspdlog_sdnotify.* cmake/spdlog_sdnotify/spdlog_sdnotifyConfig.cmake \
              cmake/spdlog_sdnotify/spdlog_sdnotifyConfigVersion.cmake \
              cmake/spdlog_sdnotify/spdlog_sdnotifyTargets.cmake pkgconfig/spdlog_sdnotify.pc; do
@@ -89,6 +103,9 @@ find_package)
     consumer_project "$here/find_package" "$SDN_WORK/find_package" \
         -DCMAKE_PREFIX_PATH="$prefix" -DEXPECTED_PREFIX="$prefix" \
         -DEXPECTED_VERSION="$SDN_VERSION" -DEXPECT_SPDLOG_HEADER_ONLY="$SDN_HEADER_ONLY"
+    # The same program built with -fno-exceptions and SPDLOG_NO_EXCEPTIONS: our headers compile.
+    run "$SDN_CMAKE" --build "$SDN_WORK/find_package" --target consumer_no_exceptions -j"$jobs"
+    run "$SDN_WORK/find_package/consumer_no_exceptions"
     ;;
 pkg_config)
     pkg_config_checks "$prefix"
@@ -99,6 +116,21 @@ pkg_config)
         "$here/consumer.cpp" -o "$SDN_WORK/pkg_config/consumer" ${SDN_EXE_LINKER_FLAGS:-} \
         $(pkg-config --cflags --libs spdlog_sdnotify)
     run "$SDN_WORK/pkg_config/consumer"
+    ;;
+parent_spdlog)
+    consumer_project "$here/parent_spdlog" "$SDN_WORK/parent_spdlog" \
+        -DSPDLOG_SDNOTIFY_SOURCE_DIR="$SDN_SOURCE_DIR"
+    ;;
+non_linux)
+    # Configuring for another system stops at once, with the reason.
+    rm -rf "$SDN_WORK/non_linux"
+    if "$SDN_CMAKE" -S "$SDN_SOURCE_DIR" -B "$SDN_WORK/non_linux" -DCMAKE_SYSTEM_NAME=FreeBSD \
+         -DSPDLOG_SDNOTIFY_BUILD_TESTS=OFF >"$SDN_WORK/non_linux.log" 2>&1; then
+        fail "configuring for FreeBSD succeeded"
+    fi
+    grep -q "spdlog_sdnotify builds only for Linux" "$SDN_WORK/non_linux.log" ||
+        { cat "$SDN_WORK/non_linux.log"; fail "no clear error for a non-Linux system"; }
+    say "configure for FreeBSD: $(grep -m1 'builds only for Linux' "$SDN_WORK/non_linux.log")"
     ;;
 add_subdirectory)
     consumer_project "$here/add_subdirectory" "$SDN_WORK/add_subdirectory" \
