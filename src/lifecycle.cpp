@@ -425,12 +425,12 @@ void details::lifecycle_state::check_wiring() {
 
 // ---------------------------------------------------------------------------- lifecycle
 
-lifecycle::lifecycle(lifecycle_config config)
+lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> status)
     : state_(std::make_shared<details::lifecycle_state>()) {
     auto &s = *state_;
     s.config = std::move(config);
     s.target = s.config.target ? s.config.target : dispatcher::default_instance();
-    sink_ = std::make_shared<lifecycle_sink_mt>(state_);
+    sink_ = std::make_shared<lifecycle_sink_mt>(state_, std::move(status));
     if (!s.target->enabled()) {
         s.closed = true;  // not under systemd: nothing to do, ever
         return;
@@ -566,8 +566,9 @@ std::optional<std::chrono::microseconds> lifecycle::watchdog_interval() const no
 // ---------------------------------------------------------------------------- lifecycle_sink
 
 template <typename Mutex>
-lifecycle_sink<Mutex>::lifecycle_sink(std::shared_ptr<details::lifecycle_state> state)
-    : state_(std::move(state)) {}
+lifecycle_sink<Mutex>::lifecycle_sink(std::shared_ptr<details::lifecycle_state> state,
+                                      std::shared_ptr<status_sink_mt> status)
+    : state_(std::move(state)), status_(std::move(status)) {}
 
 template <typename Mutex>
 void lifecycle_sink<Mutex>::log(const spdlog::details::log_msg &msg) {
@@ -576,6 +577,8 @@ void lifecycle_sink<Mutex>::log(const spdlog::details::log_msg &msg) {
     } catch (...) {
         state_->target->report(errc::callback_failed, "lifecycle: a rule threw");
     }
+    // The lifecycle first (a READY record carries its own text), then the status text.
+    if (status_ && status_->accepts(msg.level)) status_->log(msg);
 }
 
 template class lifecycle_sink<std::mutex>;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <spdlog_sdnotify/dispatcher.h>
+#include <spdlog_sdnotify/status_sink.h>
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/details/null_mutex.h>
@@ -138,7 +139,10 @@ class lifecycle {
 public:
     enum class state { starting, ready, reloading, stopping };
 
-    explicit lifecycle(lifecycle_config config = {});
+    /// `status`: a status sink that this lifecycle's sink hands every record on to, so that one
+    /// sink on each logger does both (what `service` does); give it the same dispatcher.
+    explicit lifecycle(lifecycle_config config = {},
+                       std::shared_ptr<status_sink_mt> status = nullptr);
     /// Sends STOPPING=1 if stop_at_exit (and waits for it to leave, briefly), stops the
     /// watchdog, and restores the signal handlers it replaced.
     ~lifecycle();
@@ -174,7 +178,8 @@ private:
 template <typename Mutex>
 class lifecycle_sink final : public spdlog::sinks::sink {
 public:
-    explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state);
+    explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state,
+                            std::shared_ptr<status_sink_mt> status = nullptr);
 
     void log(const spdlog::details::log_msg &msg) override;
     void flush() override {}
@@ -183,6 +188,7 @@ public:
 
 private:
     std::shared_ptr<details::lifecycle_state> state_;
+    std::shared_ptr<status_sink_mt> status_;  // records go on to it (one sink for both)
 };
 
 using lifecycle_sink_mt = lifecycle_sink<std::mutex>;

@@ -89,6 +89,10 @@ public:
     status_sink &operator=(const status_sink &) = delete;
 
     const std::shared_ptr<dispatcher> &get_dispatcher() const noexcept { return dispatcher_; }
+    /// should_log() without a call into the compiled spdlog (for a sink that forwards to this).
+    bool accepts(spdlog::level::level_enum level) const noexcept {
+        return level >= level_.load(std::memory_order_relaxed);
+    }
 
     void log(const spdlog::details::log_msg &msg) override {
         if (target_ == nullptr) return;  // not under systemd

@@ -106,6 +106,9 @@ find_package)
     # The same program built with -fno-exceptions and SPDLOG_NO_EXCEPTIONS: our headers compile.
     run "$SDN_CMAKE" --build "$SDN_WORK/find_package" --target consumer_no_exceptions -j"$jobs"
     run "$SDN_WORK/find_package/consumer_no_exceptions"
+    # The one-include set-up with C++20 designated initialisers.
+    run "$SDN_CMAKE" --build "$SDN_WORK/find_package" --target consumer_cxx20 -j"$jobs"
+    env -u NOTIFY_SOCKET "$SDN_WORK/find_package/consumer_cxx20"
     ;;
 pkg_config)
     pkg_config_checks "$prefix"
