@@ -13,9 +13,9 @@
 //   one_logger/8      8 threads on one logger: status sink vs a second null_sink_mt
 //   full              status sink + lifecycle (ready/reload/stop/fatal rules, in state ready)
 //   full_regex        the same with two rule::matches() rules
-#include <spdlog_sdnotify/lifecycle.h>
+//   full_service      the same rules through spdlog_sdnotify::service (one sink for both)
 #include <spdlog_sdnotify/receiver.h>
-#include <spdlog_sdnotify/status_sink.h>
+#include <spdlog_sdnotify/spdlog_sdnotify.h>
 
 #include <benchmark/benchmark.h>
 #include <spdlog/sinks/null_sink.h>
@@ -193,6 +193,26 @@ void full_with(benchmark::State &state, bool regex) {
 }
 void full(benchmark::State &state) { full_with(state, false); }
 void full_regex(benchmark::State &state) { full_with(state, true); }
+// The same rules through spdlog_sdnotify::service: one sink on the logger for both.
+void full_service_with(benchmark::State &state, bool regex) {
+    spdlog_sdnotify::service_config c;
+    c.status.target = bench_dispatcher();
+    c.lifecycle.attach_to_all = false;
+    c.lifecycle.ready_when = rule::contains("listening on");
+    c.lifecycle.reloading_when = regex ? rule::matches("reload(ing)? configuration")
+                                       : rule::contains("reloading configuration");
+    c.lifecycle.reloaded_when = rule::contains("configuration reloaded");
+    c.lifecycle.stopping_when =
+        regex ? rule::matches("shutting down|terminating") : rule::contains("shutting down");
+    c.lifecycle.fatal_when = rule::level(spdlog::level::critical);
+    spdlog_sdnotify::service notify(c);
+    auto l = std::make_shared<spdlog::logger>("bench", null_sink());
+    notify.attach(l);
+    l->info("listening on port 8080");
+    log_records(state, *l);
+}
+void full_service(benchmark::State &state) { full_service_with(state, false); }
+void full_service_regex(benchmark::State &state) { full_service_with(state, true); }
 
 BENCHMARK(single_base);
 BENCHMARK(single_alone);
@@ -207,6 +227,8 @@ BENCHMARK(one_logger_status)->Threads(8)->UseRealTime();
 BENCHMARK(full_base);
 BENCHMARK(full);
 BENCHMARK(full_regex);
+BENCHMARK(full_service);
+BENCHMARK(full_service_regex);
 
 // Keeps each benchmark's median time per record and allocations for the table.
 class collecting_reporter : public benchmark::ConsoleReporter {
@@ -258,6 +280,9 @@ int main(int argc, char **argv) {
         "one_logger_base/8", 1.3);
     row("full set-up: status sink + lifecycle (contains rules)", "full", "full_base", 1.3);
     row("full set-up with two regex rules", "full_regex", "full_base", 2.0);
+    row("full set-up as one `service` sink (contains rules)", "full_service", "full_base", 1.3);
+    row("full set-up as one `service` sink, two regex rules", "full_service_regex", "full_base",
+        2.0);
     double worst_allocs = 0;
     for (const auto &[name, a] : rep.allocs) worst_allocs = std::max(worst_allocs, a);
     std::printf("%-58s %8.3f %8s %s\n", "heap allocations per record, worst set-up", worst_allocs,

@@ -10,8 +10,7 @@
 //                  [--watchdog-by-records 1 | --watchdog-by-timer 1]
 //
 // Unit file: examples/worker_service.service (Type=notify, WatchdogSec=, ExecReload=).
-#include <spdlog_sdnotify/lifecycle.h>
-#include <spdlog_sdnotify/status_sink.h>
+#include <spdlog_sdnotify/spdlog_sdnotify.h>
 
 #include <spdlog/spdlog.h>
 
@@ -126,21 +125,21 @@ int main(int argc, char **argv) {
     sigaction(SIGHUP, &sa, nullptr);
 
     // ---- spdlog_sdnotify set-up: the only lines added for systemd ----
-    spdlog_sdnotify::attach_all();  // log lines become `systemctl status`'s Status:
-    spdlog_sdnotify::lifecycle_config notify;
-    notify.ready_when = spdlog_sdnotify::rule::contains("listening on");
-    notify.reloaded_when = spdlog_sdnotify::rule::contains("configuration reloaded");
-    notify.reload_on_sighup = true;                     // RELOADING=1, then the app's handler
-    notify.stop_on_signals = true;                      // STOPPING=1, then the app's handler
-    notify.extend_timeout = std::chrono::seconds(3);    // a start or stop that logs progress
-    notify.healthy = [&app] { return app.healthy(); };  // no watchdog ping when unhealthy
+    spdlog_sdnotify::service_config notify;  // log lines become `systemctl status`'s Status:
+    notify.lifecycle.ready_when = spdlog_sdnotify::rule::contains("listening on");
+    notify.lifecycle.reloaded_when = spdlog_sdnotify::rule::contains("configuration reloaded");
+    notify.lifecycle.reload_on_sighup = true;  // RELOADING=1, then the app's handler
+    notify.lifecycle.stop_on_signals = true;   // STOPPING=1, then the app's handler
+    notify.lifecycle.extend_timeout = std::chrono::seconds(3);    // a start or stop that logs
+    notify.lifecycle.healthy = [&app] { return app.healthy(); };  // no ping when unhealthy
     if (option(argc, argv, "--watchdog-by-records", 0) != 0) {
-        notify.healthy = nullptr;  // pings only while the main loop logs
-        notify.alive_when = spdlog_sdnotify::rule::contains("handled");
+        notify.lifecycle.healthy = nullptr;  // pings only while the main loop logs
+        notify.lifecycle.alive_when = spdlog_sdnotify::rule::contains("handled");
     } else if (option(argc, argv, "--watchdog-by-timer", 0) != 0) {
-        notify.healthy = nullptr;  // pings from our thread alone: proves only that it runs
+        notify.lifecycle.healthy =
+            nullptr;  // pings from our thread alone: proves only that it runs
     }
-    spdlog_sdnotify::lifecycle lifecycle(notify);
+    spdlog_sdnotify::service service(notify);  // one sink on every logger, for both
     // ---- end of set-up ----
 
     return app.run();

@@ -4,7 +4,7 @@
 
 // The one place the version is defined; CMakeLists.txt reads these three lines.
 #define SPDLOG_SDNOTIFY_VER_MAJOR 0
-#define SPDLOG_SDNOTIFY_VER_MINOR 1
+#define SPDLOG_SDNOTIFY_VER_MINOR 2
 #define SPDLOG_SDNOTIFY_VER_PATCH 0
 
 #define SPDLOG_SDNOTIFY_TO_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
