@@ -210,6 +210,15 @@ public:
     }
 
     void report(std::error_code ec, std::string_view what) {
+        if (control_off("on_error_thread")) {  // what 0.1.0 did: the callback on the caller
+            std::function<void(std::error_code, std::string_view, std::uint64_t)> f;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                f = options_.on_error;
+            }
+            if (f) f(ec, what, 0);
+            return;
+        }
         {
             std::lock_guard<std::mutex> lock(mutex_);
             ++stats_.failures;
