@@ -69,6 +69,9 @@ std::string sanitize_text(std::string_view text) {
 }
 
 namespace details {
+// Appends `text`, sanitised as sanitize_text() does and with every backslash doubled (PID 1
+// unescapes), using at most `max_bytes` bytes of `out`. A text that does not fit is cut on a
+// code point boundary and ends with truncation_marker. Returns false when the text was cut.
 bool append_escaped(std::string &out, std::string_view text, std::size_t max_bytes) {
     const std::size_t limit = out.size() + max_bytes;
     // The last code point boundary that still leaves room for the marker.

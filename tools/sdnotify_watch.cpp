@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -51,7 +53,15 @@ int main(int argc, char **argv) {
             ++i;
             break;
         } else if (arg == "--watchdog-usec" && i + 1 < argc) {
-            watchdog_usec = std::atoll(argv[++i]);
+            const std::string_view v = argv[++i];
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), watchdog_usec);
+            if (ec != std::errc{} || end != v.data() + v.size() || watchdog_usec <= 0) {
+                std::fprintf(stderr,
+                             "sdnotify-watch: --watchdog-usec wants a positive number of "
+                             "microseconds, not '%s'\n",
+                             argv[i]);
+                return 2;
+            }
         } else if (arg == "--all") {
             notify_all = true;
         } else if (arg == "-h" || arg == "--help") {

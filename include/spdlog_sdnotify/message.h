@@ -30,15 +30,6 @@ inline constexpr std::string_view truncation_marker = "\xE2\x80\xA6";  // U+2026
  */
 std::string sanitize_text(std::string_view text);
 
-namespace details {
-/**
- * Appends `text`, sanitised as sanitize_text() does and with every backslash doubled (PID 1
- * unescapes), using at most `max_bytes` bytes of `out`. A text that does not fit is cut on a code
- * point boundary and ends with truncation_marker. Returns false when the text was cut.
- */
-bool append_escaped(std::string &out, std::string_view text, std::size_t max_bytes);
-}  // namespace details
-
 /**
  * One notify datagram, built from typed assignments.
  *
