@@ -125,6 +125,28 @@ TEST_CASE("global_patterns_leave_the_status_raw", "[status_sink]") {
     spdlog::shutdown();
 }
 
+// spdlog's convention, where asked: the logger's pattern reaches the sink through set_formatter().
+TEST_CASE("set_formatter_applies_with_follow_logger_pattern", "[status_sink]") {
+    fixture f;
+    auto c = f.config();
+    c.follow_logger_pattern = true;
+    auto sink = std::make_shared<status_sink_mt>(c);
+    auto log = std::make_shared<spdlog::logger>("follow", sink);
+    log->set_pattern("<%n|%l> %v");
+    log->info("formatted");
+    CHECK(f.status_now() == "<follow|info> formatted");
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%v!"));
+    log->info("direct");
+    CHECK(f.status_now() == "direct!");
+    // Without the option (the default, as in global_patterns_leave_the_status_raw): ignored.
+    auto raw_sink = std::make_shared<status_sink_mt>(f.config());
+    auto raw = std::make_shared<spdlog::logger>("raw", raw_sink);
+    raw->set_pattern("<%n|%l> %v");
+    raw_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%v!"));
+    raw->info("still raw");
+    CHECK(f.status_now() == "still raw");
+}
+
 TEST_CASE("redaction_hook_runs_before_sending", "[status_sink]") {
     dispatcher_options o = fixture::quick();
     o.redact = [](std::string_view text) {

@@ -40,6 +40,11 @@ struct status_sink_config {
     /// Empty: the raw payload. Otherwise a spdlog pattern for the text, e.g. "[%l] %v"
     /// (the same as calling set_pattern() on the sink).
     std::string pattern;
+    /// Whether set_formatter() applies: spdlog calls it on every sink for logger->set_pattern(),
+    /// logger->set_formatter() and spdlog::set_pattern(), which are usually meant for the console
+    /// and files (timestamps, levels, colours). Off: the status keeps the raw payload or its own
+    /// `pattern`. On: the status follows the logger's pattern like any spdlog sink.
+    bool follow_logger_pattern = false;
     /// Where to send; null means the process-wide dispatcher::default_instance().
     std::shared_ptr<dispatcher> target;
 };
@@ -74,6 +79,7 @@ public:
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           filter_(std::move(config.filter)),
+          follow_logger_pattern_(config.follow_logger_pattern),
           sticky_level_(config.sticky_level) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
@@ -129,17 +135,23 @@ public:
 
     /// This sink's own pattern for the status text (e.g. "[%l] %v"); rare, at set-up.
     void set_pattern(const std::string &pattern) override {
-        auto f = std::make_unique<spdlog::pattern_formatter>(pattern);
-        std::lock_guard<std::mutex> lock(pattern_mutex_);
-        pattern_ = std::move(f);
-        pattern_generation_.fetch_add(1, std::memory_order_release);
+        set_formatter_now(std::make_unique<spdlog::pattern_formatter>(pattern));
     }
-    // What spdlog spreads to every sink (logger->set_pattern(), spdlog::set_pattern()) is for
-    // the console and files: the status text keeps its own.
-    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    /// Applies only with status_sink_config::follow_logger_pattern: spdlog calls this for every
+    /// logger->set_pattern() and spdlog::set_pattern(), which are for the console and files.
+    void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+        if (follow_logger_pattern_ && formatter) set_formatter_now(std::move(formatter));
+    }
 
 private:
     static constexpr bool exclusive = !std::is_same<Mutex, spdlog::details::null_mutex>::value;
+
+    // Each cell clones it on its next record (a generation tells it that it changed).
+    void set_formatter_now(std::unique_ptr<spdlog::formatter> formatter) {
+        std::lock_guard<std::mutex> lock(pattern_mutex_);
+        pattern_ = std::move(formatter);
+        pattern_generation_.fetch_add(1, std::memory_order_release);
+    }
 
     // status_source: called by the dispatcher's thread.
     bool pull(details::status_slot &into, std::uint64_t &seen) override {
@@ -151,6 +163,7 @@ private:
     std::shared_ptr<dispatcher> dispatcher_;
     dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     std::function<bool(const spdlog::details::log_msg &)> filter_;
+    const bool follow_logger_pattern_;
     spdlog::level::level_enum sticky_level_;
     std::mutex pattern_mutex_;
     std::unique_ptr<spdlog::formatter> pattern_;
