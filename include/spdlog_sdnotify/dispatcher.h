@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <spdlog_sdnotify/details/status_source.h>
 #include <spdlog_sdnotify/message.h>
 #include <spdlog_sdnotify/notifier.h>
@@ -60,7 +62,7 @@ struct lifecycle_link;
  *     spdlog_sdnotify::configure(spdlog_sdnotify::dispatcher_options{std::chrono::seconds(1)});
  *     auto d = spdlog_sdnotify::dispatcher::default_instance();
  */
-class dispatcher {
+class SPDLOG_SDNOTIFY_API dispatcher {
 public:
     explicit dispatcher(std::shared_ptr<notifier> notifier, dispatcher_options options = {});
     /// Delivers what is pending (ignoring min_interval, at most about 250 ms, ending with a
@@ -131,7 +133,7 @@ private:
 };
 
 /// Sets the options of the process-wide dispatcher (call once at setup).
-void configure(dispatcher_options options);
+SPDLOG_SDNOTIFY_API void configure(dispatcher_options options);
 
 namespace details {
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {

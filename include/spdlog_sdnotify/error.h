@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <string>
 #include <system_error>
 
@@ -27,7 +29,7 @@ enum class errc {
 };
 
 /** The category of errc values; its message() is a readable sentence for logs. */
-const std::error_category &error_category() noexcept;
+SPDLOG_SDNOTIFY_API const std::error_category &error_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), error_category()};

@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <spdlog_sdnotify/dispatcher.h>
 #include <spdlog_sdnotify/status_sink.h>
 
@@ -31,7 +33,7 @@ class text_test;
  *     rule::contains("listening on").from("http")
  *     rule::level(spdlog::level::critical)
  */
-class rule {
+class SPDLOG_SDNOTIFY_API rule {
 public:
     /// The payload contains `text`.
     static rule contains(std::string text);
@@ -135,7 +137,7 @@ struct lifecycle_state;
  * STOPPING is terminal: after it only status information and EXTEND_TIMEOUT_USEC are sent.
  * Only one lifecycle per process handles signals and exit().
  */
-class lifecycle {
+class SPDLOG_SDNOTIFY_API lifecycle {
 public:
     enum class state { starting, ready, reloading, stopping };
 
@@ -176,7 +178,7 @@ private:
  * message for the dispatcher (no syscall).
  */
 template <typename Mutex>
-class lifecycle_sink final : public spdlog::sinks::sink {
+class SPDLOG_SDNOTIFY_API lifecycle_sink final : public spdlog::sinks::sink {
 public:
     explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state,
                             std::shared_ptr<status_sink_mt> status = nullptr);

@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -28,7 +30,7 @@ inline constexpr std::string_view truncation_marker = "\xE2\x80\xA6";  // U+2026
  *
  *     sanitize_text("50%\nSTOPPING=1") == "50% STOPPING=1"
  */
-std::string sanitize_text(std::string_view text);
+SPDLOG_SDNOTIFY_API std::string sanitize_text(std::string_view text);
 
 /**
  * One notify datagram, built from typed assignments.
@@ -40,7 +42,7 @@ std::string sanitize_text(std::string_view text);
  *     auto m = spdlog_sdnotify::message{}.ready().status("listening on :8080");
  *     notifier.send(m);
  */
-class message {
+class SPDLOG_SDNOTIFY_API message {
 public:
     message &ready();
     /// RELOADING=1 with MONOTONIC_USEC= now (CLOCK_MONOTONIC), which Type=notify-reload requires.
@@ -97,6 +99,6 @@ private:
 };
 
 /// True for a syntactically valid assignment key: [A-Z][A-Z0-9_]*.
-bool valid_key(std::string_view key) noexcept;
+SPDLOG_SDNOTIFY_API bool valid_key(std::string_view key) noexcept;
 
 }  // namespace spdlog_sdnotify

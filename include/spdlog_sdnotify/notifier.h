@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <spdlog_sdnotify/error.h>
 #include <spdlog_sdnotify/message.h>
 
@@ -25,7 +27,7 @@ namespace spdlog_sdnotify {
  *     std::error_code ec;
  *     auto addr = spdlog_sdnotify::notify_address::parse("@/org/example/notify", ec);
  */
-struct notify_address {
+struct SPDLOG_SDNOTIFY_API notify_address {
     enum class kind : unsigned char { path, abstract, vsock };
     enum class vsock_type : unsigned char { any, stream, dgram, seqpacket };
 
@@ -43,7 +45,7 @@ struct notify_address {
 };
 
 /// What a send did, in sd_notify()'s three ways: sent (>0), no service manager (0), failed (<0).
-class notify_result {
+class SPDLOG_SDNOTIFY_API notify_result {
 public:
     enum class kind : unsigned char { sent, no_manager, failed };
 
@@ -95,7 +97,7 @@ struct notifier_options {
  * Limitations: sends no file descriptors and no credentials (the kernel adds them for PID 1,
  * which sets SO_PASSCRED); vsock stream/seqpacket transports connect per message.
  */
-class notifier {
+class SPDLOG_SDNOTIFY_API notifier {
 public:
     /// Reads NOTIFY_SOCKET once. An unusable value makes every send fail with address_error().
     explicit notifier(notifier_options options = {});
@@ -163,14 +165,14 @@ private:
 /**
  * The process-wide notifier used by notify(), built on first use from NOTIFY_SOCKET.
  */
-notifier &default_notifier();
+SPDLOG_SDNOTIFY_API notifier &default_notifier();
 
 /**
  * One call, like sd_notify(): sends `msg` through default_notifier().
  *
  *     spdlog_sdnotify::notify(spdlog_sdnotify::message{}.ready());
  */
-notify_result notify(const message &msg) noexcept;
+SPDLOG_SDNOTIFY_API notify_result notify(const message &msg) noexcept;
 
 /**
  * The watchdog interval systemd asked for (WATCHDOG_USEC), if it applies to this process
@@ -178,9 +180,10 @@ notify_result notify(const message &msg) noexcept;
  *
  *     if (auto interval = spdlog_sdnotify::watchdog_enabled()) ping every *interval / 2
  */
-std::optional<std::chrono::microseconds> watchdog_enabled(bool unset_environment = false);
+SPDLOG_SDNOTIFY_API std::optional<std::chrono::microseconds> watchdog_enabled(
+    bool unset_environment = false);
 
 /// True when the system was booted with systemd (/run/systemd/system/ exists), like sd_booted().
-bool booted() noexcept;
+SPDLOG_SDNOTIFY_API bool booted() noexcept;
 
 }  // namespace spdlog_sdnotify

@@ -11,6 +11,7 @@
 #   run.sh add_subdirectory  a CMake project with add_subdirectory(<source dir>)
 #   run.sh parent_spdlog     the same, in a parent that provides spdlog::spdlog itself
 #   run.sh non_linux         configuring for another system fails at once, with the reason
+#   run.sh shared            a shared build: only the marked API exported, consumers link and run
 #   run.sh header_only       configure the library with SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, build
 #                            only its target, install it, then find_package and pkg-config checks
 #
@@ -21,7 +22,7 @@
 # SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|header_only}
+mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only}
 prefix=$SDN_WORK/prefix
 jobs=${SDN_JOBS:-2}
 t0=$(date +%s.%N)
@@ -140,6 +141,37 @@ add_subdirectory)
         -DSPDLOG_SDNOTIFY_SOURCE_DIR="$SDN_SOURCE_DIR"
     [[ -f $SDN_WORK/add_subdirectory/consumerTargets.cmake ]] ||
         fail "export() of a target linking spdlog_sdnotify wrote nothing"
+    ;;
+shared)
+    # BUILD_SHARED_LIBS=ON: hidden visibility, only what is marked SPDLOG_SDNOTIFY_API exported;
+    # a find_package consumer (and its C++20 and -fno-exceptions variants) links and runs.
+    build=$SDN_WORK/shared-build
+    so_prefix=$SDN_WORK/shared-prefix
+    rm -rf "$build" "$so_prefix"
+    run "$SDN_CMAKE" -S "$SDN_SOURCE_DIR" -B "$build" "${same_toolchain[@]}" \
+        -DBUILD_SHARED_LIBS=ON -DSPDLOG_SDNOTIFY_INSTALL=ON -DSPDLOG_SDNOTIFY_BUILD_TESTS=OFF \
+        -DSPDLOG_SDNOTIFY_SYSTEM_TESTS=OFF -DSPDLOG_SDNOTIFY_BUILD_EXAMPLES=OFF \
+        -DSPDLOG_SDNOTIFY_BUILD_TOOLS=OFF -DSPDLOG_SDNOTIFY_BUILD_BENCH=OFF \
+        -DSPDLOG_SDNOTIFY_BUILD_WARNINGS="${SDN_WARNINGS:-OFF}"
+    run "$SDN_CMAKE" --build "$build" --target spdlog_sdnotify -j"$jobs"
+    run "$SDN_CMAKE" --install "$build" --prefix "$so_prefix"
+    so=$(compgen -G "$so_prefix/lib*/libspdlog_sdnotify.so" | head -1)
+    [[ -n $so ]] || fail "no libspdlog_sdnotify.so installed"
+    exported=$(nm -DC --defined-only "$so" | grep -c ' T ') || true
+    say "$exported functions exported"
+    if nm -DC --defined-only "$so" | grep ' T ' |
+         grep -E 'details::(sender|text_test|lifecycle_state)|append_escaped' >/dev/null; then
+        fail "internals are exported: $(nm -DC --defined-only "$so" | grep ' T ' |
+              grep -E 'details::(sender|text_test|lifecycle_state)|append_escaped' | head -3)"
+    fi
+    consumer_project "$here/find_package" "$SDN_WORK/shared-find_package" \
+        -DCMAKE_PREFIX_PATH="$so_prefix" -DEXPECTED_PREFIX="$so_prefix" \
+        -DEXPECTED_VERSION="$SDN_VERSION" -DEXPECT_SPDLOG_HEADER_ONLY=0
+    run "$SDN_CMAKE" --build "$SDN_WORK/shared-find_package" \
+        --target consumer_no_exceptions consumer_cxx20 -j"$jobs"
+    LD_LIBRARY_PATH=$(dirname "$so") run "$SDN_WORK/shared-find_package/consumer_no_exceptions"
+    LD_LIBRARY_PATH=$(dirname "$so") env -u NOTIFY_SOCKET \
+        "$SDN_WORK/shared-find_package/consumer_cxx20"
     ;;
 header_only)
     build=$SDN_WORK/header_only-build

@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 // What to send and when: a plain class with no thread, no lock and no clock of its own (every
 // call takes `now`), so that it is tested without sleeping. The dispatcher's thread feeds it,
 // asks it for the next datagram, sends, and tells it how the send went.
@@ -33,7 +35,7 @@ struct keepalive_config {
     std::chrono::microseconds extend_limit{0};
 };
 
-class send_policy {
+class SPDLOG_SDNOTIFY_API send_policy {
 public:
     using clock = std::chrono::steady_clock;
     using time_point = clock::time_point;

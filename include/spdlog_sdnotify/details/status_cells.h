@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 // The status sink's storage: latest-wins cells that logging threads publish into without a
 // lock, and that the dispatcher's thread reads. Internal: use status_sink.
 #include <spdlog_sdnotify/details/status_source.h>
@@ -112,7 +114,7 @@ struct status_cell {
 
 // The cells of one sink, made on first use. Writers: acquire(), then publish() or abandon(). The
 // dispatcher's thread: pull().
-class status_cells {
+class SPDLOG_SDNOTIFY_API status_cells {
 public:
     static constexpr unsigned cells_per_sink = 16;
 

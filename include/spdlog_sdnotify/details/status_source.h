@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
+#include <spdlog_sdnotify/export.h>
+
 #include <spdlog_sdnotify/message.h>
 
 #include <chrono>
@@ -61,7 +63,7 @@ protected:
 };
 
 // The dispatcher's plumbing for sinks and the lifecycle, kept out of its public interface.
-struct dispatcher_access {
+struct SPDLOG_SDNOTIFY_API dispatcher_access {
     static void add_source(dispatcher &d, status_source *source);
     static void remove_source(dispatcher &d, status_source *source) noexcept;
     static void source_changed(dispatcher &d) noexcept;
