@@ -206,8 +206,15 @@ std::error_code message::build(std::string &out) const {
     out.clear();
     if (error_) return error_;
     if (empty()) return errc::empty_message;
+    // READY first: runc counts a datagram as ready only if it starts with READY=, finit reads
+    // 31 bytes, crun 255; PID 1 does not mind the order.
     for (const auto &field : fields_) {
-        out.append(field.first).append(1, '=').append(field.second).append(1, '\n');
+        if (field.first == "READY")
+            out.append(field.first).append(1, '=').append(field.second).append(1, '\n');
+    }
+    for (const auto &field : fields_) {
+        if (field.first != "READY")
+            out.append(field.first).append(1, '=').append(field.second).append(1, '\n');
     }
     constexpr std::string_view status_key = "STATUS=";
     if (has_status_) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <string>
+#include <string_view>
 
 #include "catch.h"
 
@@ -201,4 +202,42 @@ TEST_CASE("status_without_room_for_its_marker_is_an_error", "[message]") {
     CHECK(m.build(out) == spdlog_sdnotify::errc::message_too_large);
     CHECK(message{}.custom("X_F", filler).status("hi").build(out) == std::error_code{});
     CHECK(out.size() == 4096);
+}
+
+namespace {
+// What the receivers that read only READY take for readiness (issue 15's table, from their
+// source): runc — a datagram that starts with READY=; crun — READY=1 within its first 255
+// bytes; finit ≥ 4.13 — an exact READY=1 line within the 31 bytes it reads.
+bool runc_ready(std::string_view d) { return d.substr(0, 6) == "READY="; }
+bool crun_ready(std::string_view d) { return d.substr(0, 255).find("READY=1") != d.npos; }
+bool finit_ready(std::string_view d) {
+    d = d.substr(0, 31);
+    for (std::size_t at = 0; at < d.size();) {
+        const auto end = d.find('\n', at);
+        if (end == d.npos) return false;  // a line cut by the 31 bytes does not count
+        if (d.substr(at, end - at) == "READY=1") return true;
+        at = end + 1;
+    }
+    return false;
+}
+}  // namespace
+
+TEST_CASE("ready_leads_its_datagram_for_receivers_that_read_only_ready", "[message][receivers]") {
+    // Set last, after fields that would otherwise come first, with a long status.
+    auto m = message{}
+                 .main_pid(4242)
+                 .custom("X_PHASE", std::string(300, 'p'))
+                 .status(std::string(3000, 's'))
+                 .ready();
+    const std::string d = m.str();
+    CHECK(d.rfind("READY=1\nMAINPID=4242\n", 0) == 0);
+    CHECK(runc_ready(d));
+    CHECK(crun_ready(d));
+    CHECK(finit_ready(d));
+    CHECK(parse_notification(d).find("READY") == "1");  // and PID 1 reads it as before
+    // The models' control: READY after a long field is missed by all three.
+    const std::string late = "X_PHASE=" + std::string(300, 'p') + "\nREADY=1\n";
+    CHECK_FALSE(runc_ready(late));
+    CHECK_FALSE(crun_ready(late));
+    CHECK_FALSE(finit_ready(late));
 }
