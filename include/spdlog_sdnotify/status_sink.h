@@ -59,15 +59,16 @@ struct status_sink_config {
  * over all cells by record time, then sanitises, redacts, coalesces and rate-limits. The raw
  * payload is sent by default; set_pattern("[%l] %v") on this sink sends the formatted line
  * instead (never colour codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(),
- * logger->set_pattern()) are for the console and files, and leave the status text alone.
+ * logger->set_pattern()) are for the console and files, and leave the status text alone unless
+ * status_sink_config::follow_logger_pattern is set.
  * Outside systemd a record costs one branch. flush() (logger->flush(), flush_on()) sends
  * nothing and never waits, so flush_on(info) keeps the rate limit: the newest text always
  * leaves within min_interval. To wait for it, use dispatcher::flush(); spdlog::shutdown() and
  * the destruction of the last status sink wait for it (bounded).
  *
  * `status_sink_mt` may be used from any number of threads. `status_sink_st` is for one logging
- * thread at a time, as spdlog's _st sinks: it skips the per-record claim of a cell (one atomic
- * exchange); the dispatcher's thread reads it safely either way.
+ * thread at a time, as spdlog's _st sinks: it writes a single cell without looking for a free
+ * one; the dispatcher's thread reads it safely either way.
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
