@@ -98,9 +98,8 @@ std::shared_ptr<spdlog_sdnotify::status_sink_mt> shared_status_sink() {
     return sink;
 }
 
-// A lifecycle in state "ready" with the README's rules; `regex`: two of them as rule::matches().
-std::unique_ptr<spdlog_sdnotify::lifecycle> make_lifecycle(bool regex) {
-    spdlog_sdnotify::lifecycle_config c;
+// The README's rules (ready/reload/stop/fatal); `regex`: two of them as rule::matches().
+void readme_rules(spdlog_sdnotify::lifecycle_config &c, bool regex) {
     c.target = bench_dispatcher();
     c.attach_to_all = false;
     c.ready_when = rule::contains("listening on");
@@ -110,6 +109,12 @@ std::unique_ptr<spdlog_sdnotify::lifecycle> make_lifecycle(bool regex) {
     c.stopping_when =
         regex ? rule::matches("shutting down|terminating") : rule::contains("shutting down");
     c.fatal_when = rule::level(spdlog::level::critical);
+}
+
+// A lifecycle with those rules, on a sink of its own.
+std::unique_ptr<spdlog_sdnotify::lifecycle> make_lifecycle(bool regex) {
+    spdlog_sdnotify::lifecycle_config c;
+    readme_rules(c, regex);
     return std::make_unique<spdlog_sdnotify::lifecycle>(c);
 }
 
@@ -197,14 +202,7 @@ void full_regex(benchmark::State &state) { full_with(state, true); }
 void full_service_with(benchmark::State &state, bool regex) {
     spdlog_sdnotify::service_config c;
     c.status.target = bench_dispatcher();
-    c.lifecycle.attach_to_all = false;
-    c.lifecycle.ready_when = rule::contains("listening on");
-    c.lifecycle.reloading_when = regex ? rule::matches("reload(ing)? configuration")
-                                       : rule::contains("reloading configuration");
-    c.lifecycle.reloaded_when = rule::contains("configuration reloaded");
-    c.lifecycle.stopping_when =
-        regex ? rule::matches("shutting down|terminating") : rule::contains("shutting down");
-    c.lifecycle.fatal_when = rule::level(spdlog::level::critical);
+    readme_rules(c.lifecycle, regex);
     spdlog_sdnotify::service notify(c);
     auto l = std::make_shared<spdlog::logger>("bench", null_sink());
     notify.attach(l);
