@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -54,8 +55,10 @@ public:
         std::optional<spdlog_sdnotify::notify_receiver::datagram> d;
         const auto until = std::chrono::steady_clock::now() + timeout;
         for (;;) {
-            d = receiver_->receive(std::chrono::duration_cast<std::chrono::milliseconds>(
-                until - std::chrono::steady_clock::now()));
+            // Never negative: poll() would read that as "wait forever".
+            const auto left = std::max(std::chrono::steady_clock::duration::zero(),
+                                       until - std::chrono::steady_clock::now());
+            d = receiver_->receive(std::chrono::duration_cast<std::chrono::milliseconds>(left));
             if (!d) return std::nullopt;
             // PID 1 answers a barrier by closing its descriptor (the kernel did so when the
             // datagram was read without room for it); it changes nothing that systemctl shows.

@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
 #include <regex>
 #include <string>
 #include <thread>
@@ -323,6 +326,94 @@ TEST_CASE("lock_free_cells_never_send_a_torn_text", "[status_sink]") {
     CHECK(f.status_now() == "all done");
 }
 
+// Each of the first 16 live threads owns a cell (written with plain stores); a slot goes back
+// when its thread exits, and a thread that logs from a thread_local destructor after that (its
+// slot may be someone else's by then) writes a shared cell instead.
+TEST_CASE("thread_slots_are_owned_by_one_live_thread_and_given_back", "[status_sink]") {
+    using spdlog_sdnotify::details::no_thread_slot;
+    using spdlog_sdnotify::details::owned_thread_slots;
+    using spdlog_sdnotify::details::this_thread_slot;
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    bool release = false;
+    std::vector<unsigned> slots;
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < owned_thread_slots + 2; ++t)
+        threads.emplace_back([&] {
+            const unsigned slot = this_thread_slot();
+            std::unique_lock<std::mutex> lock(m);
+            slots.push_back(slot);
+            ++arrived;
+            cv.notify_all();
+            cv.wait(lock, [&] { return release; });
+        });
+    {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return arrived == static_cast<int>(owned_thread_slots + 2); });
+        release = true;
+        cv.notify_all();
+    }
+    for (auto &t : threads) t.join();
+    std::sort(slots.begin(), slots.end());
+    std::vector<unsigned> expected;
+    for (unsigned s = 0; s < owned_thread_slots; ++s) expected.push_back(s);
+    expected.push_back(no_thread_slot);  // two threads too many: they share
+    expected.push_back(no_thread_slot);
+    CHECK(slots == expected);
+
+    // All given back: a new thread gets one; logging from a destructor after the give-back
+    // finds no slot.
+    unsigned later = no_thread_slot, at_exit = 0;
+    std::thread([&] {
+        struct on_exit {
+            unsigned *seen;
+            ~on_exit() { *seen = this_thread_slot(); }
+        };
+        thread_local on_exit first{&at_exit};  // made before the slot: destroyed after it
+        (void)first;
+        later = this_thread_slot();
+    }).join();
+    CHECK(later < owned_thread_slots);
+    CHECK(at_exit == no_thread_slot);
+}
+
+// Threads past the 16 that own a cell share a few, claimed one writer at a time: a torn text
+// is never sent from those either.
+TEST_CASE("shared_cells_never_send_a_torn_text", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 1ms;
+    fixture f(o);
+    auto log = f.logger();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 24; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; !stop; ++i) {
+                const char c = static_cast<char>('a' + (t * 7 + i) % 26);
+                log->info(std::string(static_cast<std::size_t>(100 + (i * 37) % 3000), c));
+                if (i % 16 == 0) std::this_thread::yield();
+            }
+        });
+    std::size_t checked = 0;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (checked < 200 && std::chrono::steady_clock::now() < until) {
+        auto p = f.rx.next(100ms);
+        if (!p) continue;
+        const auto text = p->find("STATUS");
+        if (!text || text->empty()) continue;
+        ++checked;
+        const bool one_char =
+            std::all_of(text->begin(), text->end(), [&](char c) { return c == text->front(); });
+        CHECK(one_char);
+        if (!one_char) break;
+    }
+    stop = true;
+    for (auto &t : threads) t.join();
+    INFO(checked << " texts checked");
+    CHECK(checked > 20);
+}
+
 // More threads than cells: threads share cells, claimed one writer at a time; the newest
 // record still wins and every record is counted.
 TEST_CASE("more_threads_than_cells_share_them", "[status_sink]") {
@@ -538,4 +629,41 @@ TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]"
                                                    << " s, " << f.rx.raw.size() << " datagrams");
     CHECK(f.rx.raw.size() <= static_cast<std::size_t>(took / 100ms) + 3);
     CHECK(took < 2s);  // a waiting flush would take 20000 round trips
+}
+
+// The logging thread claims and publishes with plain stores; the sender, about to sleep, sets
+// its idle flag, issues membarrier() and looks at the cells once more. A record published on
+// its way to sleep must still wake it (or be seen). Here the sender goes idle after every send
+// and bursts of records at random spacings race it, thousands of times; each burst's last
+// record must arrive.
+TEST_CASE("a_record_published_as_the_sender_goes_idle_is_never_missed", "[status_sink]") {
+    dispatcher_options o;
+    o.min_interval = 0ms;
+    fixture f(o);
+    auto log = f.logger();
+    int rounds = 0, lost = 0;
+    std::minstd_rand jitter(42);
+    const auto end = std::chrono::steady_clock::now() + 8s;
+    while (rounds < 5000 && std::chrono::steady_clock::now() < end) {
+        std::string want;
+        for (auto k = 1 + jitter() % 6; k > 0; --k) {
+            want = "record " + std::to_string(rounds) + "." + std::to_string(k);
+            log->info(want);
+            for (volatile auto spin = jitter() % 8000; spin > 0; spin = spin - 1) {
+            }
+        }
+        ++rounds;
+        const auto deadline = std::chrono::steady_clock::now() + 1s;
+        bool got = false;
+        while (!got && std::chrono::steady_clock::now() < deadline) {
+            const auto n = f.rx.next(0ms);
+            got = n && n->find("STATUS") == std::string_view(want);
+        }
+        if (!got) ++lost;
+        f.rx.raw.clear();
+    }
+    INFO(rounds << " rounds, " << f.dispatch->get_stats().wakeups << " wake-ups, "
+                << f.dispatch->get_stats().status_sent << " sent");
+    CHECK(rounds >= 200);
+    CHECK(lost == 0);
 }

@@ -124,6 +124,9 @@ private:
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};
+    // The thread issues a process-wide memory barrier (membarrier(2)) after setting idle_ and
+    // before its last look at the sinks, so a logging thread publishes with plain stores.
+    const bool process_barrier_;
     // The service state the application caused and the order of lifecycle messages, in one word
     // so that one compare-and-swap does both (also from a signal handler): (ticket << 2) | state.
     std::atomic<std::uint64_t> state_word_{0};
@@ -136,9 +139,19 @@ private:
 SPDLOG_SDNOTIFY_API void configure(dispatcher_options options);
 
 namespace details {
+inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
+    return d.process_barrier_;
+}
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
-    // One atomic load per record; a syscall only when the thread would not look soon anyway.
-    if (d.idle_.load(std::memory_order_seq_cst)) d.wake();
+    // One load per record; a syscall only when the thread would not look soon anyway. The
+    // record's stores must be visible before this load reads "not idle" (Dekker): either the
+    // dispatcher's membarrier() does that for us, or the claim was a read-modify-write.
+    if (d.process_barrier_) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the compiler in order
+        if (d.idle_.load(std::memory_order_relaxed)) d.wake();
+    } else if (d.idle_.load(std::memory_order_seq_cst)) {
+        d.wake();
+    }
 }
 }  // namespace details
 

@@ -54,17 +54,17 @@ struct status_sink_config {
  *
  * The logging thread only copies the text into a latest-wins cell of its own and publishes it
  * with a sequence number: no lock (this sink takes none, not even spdlog's base_sink mutex), no
- * syscall, no allocation, no waiting on systemd. Loggers that share one status sink (what
- * attach_all() does) do not serialise on it. The dispatcher's thread picks the newest record
- * over all cells by record time, then sanitises, redacts, coalesces and rate-limits. The raw
- * payload is sent by default; set_pattern("[%l] %v") on this sink sends the formatted line
- * instead (never colour codes). Patterns that spdlog spreads to every sink (spdlog::set_pattern(),
- * logger->set_pattern()) are for the console and files, and leave the status text alone unless
- * status_sink_config::follow_logger_pattern is set.
- * Outside systemd a record costs one branch. flush() (logger->flush(), flush_on()) sends
- * nothing and never waits, so flush_on(info) keeps the rate limit: the newest text always
- * leaves within min_interval. To wait for it, use dispatcher::flush(); spdlog::shutdown() and
- * the destruction of the last status sink wait for it (bounded).
+ * atomic read-modify-write, no syscall, no allocation, no waiting on systemd. Loggers that share
+ * one status sink (what attach_all() does) do not serialise on it. The dispatcher's thread picks
+ * the newest record over all cells by record time, then sanitises, redacts, coalesces and
+ * rate-limits. The raw payload is sent by default; set_pattern("[%l] %v") on this sink sends the
+ * formatted line instead (never colour codes). Patterns that spdlog spreads to every sink
+ * (spdlog::set_pattern(), logger->set_pattern()) are for the console and files, and leave the
+ * status text alone unless status_sink_config::follow_logger_pattern is set. Outside systemd a
+ * record costs one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so
+ * flush_on(info) keeps the rate limit: the newest text always leaves within min_interval. To wait
+ * for it, use dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink
+ * wait for it (bounded).
  *
  * `status_sink_mt` may be used from any number of threads. `status_sink_st` is for one logging
  * thread at a time, as spdlog's _st sinks: it writes a single cell without looking for a free
@@ -79,6 +79,7 @@ public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
+          plain_writes_(details::dispatcher_access::plain_writes(*dispatcher_)),
           filter_(std::move(config.filter)),
           follow_logger_pattern_(config.follow_logger_pattern),
           sticky_level_(config.sticky_level) {
@@ -106,7 +107,7 @@ public:
         details::status_cell *cell = nullptr;
         SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
-            cell = cells_.acquire(exclusive);
+            cell = cells_.acquire(one_writer, plain_writes_);
             std::string_view text(msg.payload.data(), msg.payload.size());
             if (const auto generation = pattern_generation_.load(std::memory_order_acquire)) {
                 if (cell->formatter_generation != generation) {
@@ -145,7 +146,7 @@ public:
     }
 
 private:
-    static constexpr bool exclusive = !std::is_same<Mutex, spdlog::details::null_mutex>::value;
+    static constexpr bool one_writer = std::is_same<Mutex, spdlog::details::null_mutex>::value;
 
     // Each cell clones it on its next record (a generation tells it that it changed).
     void set_formatter_now(std::unique_ptr<spdlog::formatter> formatter) {
@@ -163,6 +164,7 @@ private:
     details::status_cells cells_;
     std::shared_ptr<dispatcher> dispatcher_;
     dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
+    const bool plain_writes_;
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     const bool follow_logger_pattern_;
     spdlog::level::level_enum sticky_level_;

@@ -33,7 +33,7 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-// A small number per thread, given on its first record: which cell it writes first.
+// A small number per thread, given on its first record: where a shared cell search starts.
 inline std::atomic<unsigned> next_thread_number{0};
 inline thread_local unsigned thread_number = 0;  // 0: not given yet
 inline unsigned this_thread_number() noexcept {
@@ -41,11 +41,24 @@ inline unsigned this_thread_number() noexcept {
     return thread_number;
 }
 
+// Threads that hold one of the process's 16 slots each own a cell in every sink, which they
+// write with plain stores. A slot goes back to the pool when its thread exits; from then on (a
+// thread_local destructor that logs) that thread reads no_thread_slot and shares. The slot lives
+// in the library (one per thread even with several DSOs); each DSO keeps a pointer to it.
+constexpr unsigned owned_thread_slots = 16;
+constexpr unsigned no_thread_slot = owned_thread_slots;  // slots are 0..15
+SPDLOG_SDNOTIFY_API const unsigned *this_thread_slot_address() noexcept;
+inline thread_local const unsigned *thread_slot = nullptr;
+inline unsigned this_thread_slot() noexcept {
+    if (thread_slot == nullptr) thread_slot = this_thread_slot_address();
+    return *thread_slot;
+}
+
 // One writer's newest text and newest sticky (error) text. A seqlock: the writer makes `seq`
 // odd, writes, makes it even; the reader copies and keeps the copy only if `seq` did not move.
-// Making `seq` odd is also how a writer claims the cell (a compare-and-swap from even), so one
-// atomic read-modify-write per record is all the synchronisation there is. The text is kept in
-// atomic words so that a reader racing a writer is a retry, not a data race.
+// The words are written with release stores (plain moves on x86), so a reader that sees a new
+// word also sees the odd `seq` before it. The text is kept in atomic words so that a reader
+// racing a writer is a retry, not a data race.
 struct status_cell {
     // A datagram holds no more: longer texts are cut here (and marked by the message builder).
     static constexpr std::size_t capacity = max_datagram_size;
@@ -62,7 +75,7 @@ struct status_cell {
             for (; i + sizeof(std::uint64_t) <= n; i += sizeof(std::uint64_t)) {
                 std::uint64_t w;
                 std::memcpy(&w, t.data() + i, sizeof w);
-                bytes[i / sizeof w].store(w, std::memory_order_relaxed);
+                bytes[i / sizeof w].store(w, std::memory_order_release);
             }
             if (i < n) {
                 // The last 1-7 bytes, without a variable-length memcpy (a call, and a stall
@@ -82,10 +95,10 @@ struct status_cell {
                     for (std::size_t k = 0; k < rest; ++k) bytes8[k] = t[i + k];
                     std::memcpy(&w, bytes8, sizeof w);
                 }
-                bytes[i / sizeof w].store(w, std::memory_order_relaxed);
+                bytes[i / sizeof w].store(w, std::memory_order_release);
             }
-            size.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
-            time.store(when, std::memory_order_relaxed);
+            size.store(static_cast<std::uint32_t>(n), std::memory_order_release);
+            time.store(when, std::memory_order_release);
         }
         // Into `out` (its capacity reserved beforehand: no allocation).
         void load(std::string &out) const {
@@ -112,11 +125,13 @@ struct status_cell {
     spdlog::memory_buf_t formatted;
 };
 
-// The cells of one sink, made on first use. Writers: acquire(), then publish() or abandon(). The
-// dispatcher's thread: pull().
+// The cells of one sink, made on first use: one per thread slot, and a few that threads
+// without a slot share. Writers: acquire(), then publish() or abandon(). The dispatcher's
+// thread: pull().
 class SPDLOG_SDNOTIFY_API status_cells {
 public:
-    static constexpr unsigned cells_per_sink = 16;
+    static constexpr unsigned shared_cells = 4;
+    static constexpr unsigned cells_per_sink = owned_thread_slots + shared_cells;
 
     status_cells() = default;
     ~status_cells() {
@@ -126,21 +141,29 @@ public:
     status_cells &operator=(const status_cells &) = delete;
 
     // Claims a cell for this thread's record (its seq made odd) and returns it; publish()
-    // releases it. `exclusive` (a _mt sink): several threads may write, so the claim is a
-    // compare-and-swap and a busy cell sends the writer to the next one. Allocates only the
-    // first time a cell is used.
-    status_cell *acquire(bool exclusive) {
-        if (!exclusive) {
-            status_cell *c = cell(0);
-            // A read-modify-write all the same: it orders the claim before the caller's look
-            // at the dispatcher's idle flag (see publish()).
-            c->claimed = c->seq.fetch_add(1, std::memory_order_seq_cst) + 1;
+    // releases it. `one_writer` (a _st sink): one cell, whose writers the application orders.
+    // `plain`: the dispatcher issues a process-wide memory barrier before it sleeps
+    // (membarrier), so a cell that only this thread writes is claimed with a plain store;
+    // otherwise with a sequentially consistent read-modify-write, which orders the record
+    // before the look at the dispatcher's idle flag (dispatcher_access::source_changed).
+    // Allocates only the first time a cell is used.
+    status_cell *acquire(bool one_writer, bool plain) {
+        const unsigned slot = one_writer ? 0 : this_thread_slot();
+        if (slot != no_thread_slot) {
+            status_cell *c = cell(slot);
+            if (plain) {
+                c->claimed = c->seq.load(std::memory_order_relaxed) + 1;
+                c->seq.store(c->claimed, std::memory_order_relaxed);
+            } else {
+                c->claimed = c->seq.fetch_add(1, std::memory_order_seq_cst) + 1;
+            }
             return c;
         }
-        const unsigned first = this_thread_number() % cells_per_sink;
+        // More than 16 threads log: the rest share a few cells, one writer at a time.
+        const unsigned first = this_thread_number() % shared_cells;
         for (;;) {
-            for (unsigned k = 0; k < cells_per_sink; ++k) {
-                status_cell *c = cell((first + k) % cells_per_sink);
+            for (unsigned k = 0; k < shared_cells; ++k) {
+                status_cell *c = cell(owned_thread_slots + (first + k) % shared_cells);
                 std::uint64_t s = c->seq.load(std::memory_order_relaxed);
                 if ((s & 1U) == 0 &&
                     c->seq.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst)) {
@@ -148,7 +171,7 @@ public:
                     return c;
                 }
             }
-            std::this_thread::yield();  // every cell is being written this very moment
+            std::this_thread::yield();  // every shared cell is being written this very moment
         }
     }
     // Gives a claimed cell back unchanged (a record that was filtered out after all).
@@ -156,11 +179,10 @@ public:
         c.seq.store(c.claimed + 1, std::memory_order_release);
     }
 
-    // Writes the record into a claimed cell and releases it. No lost wake-up: the claim above
-    // is a sequentially consistent read-modify-write before the caller reads the dispatcher's
-    // idle flag; the dispatcher sets that flag before its last look at the cells. Either the
-    // writer sees the flag (and wakes it), or the dispatcher sees the cell claimed or written
-    // (and looks again).
+    // Writes the record into a claimed cell and releases it. The caller then looks at the
+    // dispatcher's idle flag (source_changed), which the dispatcher sets before its last look
+    // at the cells: either the writer sees the flag and wakes it, or the dispatcher sees the
+    // cell written (see acquire() for what orders the two).
     static void publish(status_cell &c, std::string_view text, bool is_sticky,
                         std::chrono::system_clock::time_point when) noexcept {
         const std::int64_t t =
@@ -168,10 +190,9 @@ public:
         c.latest.store(text, t);
         if (is_sticky) {
             c.sticky.store(text, t);
-            c.has_sticky.store(true, std::memory_order_relaxed);
+            c.has_sticky.store(true, std::memory_order_release);
         }
-        // Even again: published. A plain store: the claim was the read-modify-write, and only
-        // the claimant writes `seq` until then.
+        // Even again: published. Only the claimant writes `seq` until then.
         c.seq.store(c.claimed + 1, std::memory_order_release);
     }
 

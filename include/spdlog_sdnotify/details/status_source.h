@@ -67,6 +67,7 @@ struct SPDLOG_SDNOTIFY_API dispatcher_access {
     static void add_source(dispatcher &d, status_source *source);
     static void remove_source(dispatcher &d, status_source *source) noexcept;
     static void source_changed(dispatcher &d) noexcept;
+    static bool plain_writes(const dispatcher &d) noexcept;
 };
 
 }  // namespace details
