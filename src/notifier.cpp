@@ -25,36 +25,6 @@ constexpr char notify_socket_env[] = "NOTIFY_SOCKET";
 constexpr char watchdog_usec_env[] = "WATCHDOG_USEC";
 constexpr char watchdog_pid_env[] = "WATCHDOG_PID";
 
-class error_category_impl final : public std::error_category {
-public:
-    const char *name() const noexcept override { return "spdlog_sdnotify"; }
-    std::string message(int value) const override {
-        switch (static_cast<errc>(value)) {
-            case errc::bad_address:
-                return "notify socket address is not /path, @abstract or vsock:CID:PORT";
-            case errc::address_too_long:
-                return "notify socket path is longer than sockaddr_un allows";
-            case errc::forked_child:
-                return "sending from a forked child is disabled";
-            case errc::message_too_large:
-                return "notify message exceeds 4096 bytes";
-            case errc::invalid_key:
-                return "invalid notify assignment key";
-            case errc::invalid_value:
-                return "raw notify value contains LF, CR or NUL";
-            case errc::empty_message:
-                return "empty notify message";
-            case errc::short_write:
-                return "notify datagram was sent short";
-            case errc::wiring:
-                return "the lifecycle's wiring does not do what it was set up for";
-            case errc::callback_failed:
-                return "a user callback threw an exception";
-        }
-        return "unknown spdlog_sdnotify error";
-    }
-};
-
 constexpr std::uint64_t pack(pid_t pid, int fd) noexcept {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) << 32) |
            static_cast<std::uint32_t>(fd);
@@ -69,11 +39,6 @@ constexpr int packed_fd(std::uint64_t v) noexcept {
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
 }  // namespace
-
-const std::error_category &error_category() noexcept {
-    static const error_category_impl category;
-    return category;
-}
 
 // ---------------------------------------------------------------------------- notify_address
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "catch.h"
 #include "fake_receiver.h"
@@ -434,4 +435,17 @@ TEST_CASE("watchdog_enabled_reads_watchdog_usec_and_pid", "[notifier][watchdog]"
 
 TEST_CASE("booted_matches_run_systemd_system", "[notifier]") {
     CHECK(spdlog_sdnotify::booted() == (access("/run/systemd/system/", F_OK) == 0));
+}
+
+TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
+    std::set<std::string> seen;
+    for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::wiring); ++v) {
+        const auto text = make_error_code(static_cast<errc>(v)).message();
+        CHECK(text != "unknown spdlog_sdnotify error");
+        seen.insert(text);
+    }
+    CHECK(seen.size() == static_cast<std::size_t>(errc::wiring));
+    CHECK(make_error_code(errc::short_write).message() == "notify datagram was sent short");
+    CHECK(spdlog_sdnotify::error_category().message(0) == "unknown spdlog_sdnotify error");
+    CHECK(std::string(spdlog_sdnotify::error_category().name()) == "spdlog_sdnotify");
 }
