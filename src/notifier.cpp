@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "parse.h"
@@ -455,10 +457,46 @@ notify_result notifier::watchdog() noexcept {
     return send_built(*this, [](message &m) { m.watchdog(); });
 }
 
-notifier &default_notifier() {
+namespace {
+// The default notifier, made once under the mutex with the options set before (if any).
+struct default_notifier_state {
+    std::mutex mutex;
+    std::atomic<notifier *> instance{nullptr};
+    notifier_options options;
+};
+default_notifier_state &default_state() {
     // Never destroyed: a dispatcher thread or a signal handler may still use it during exit.
-    static notifier *instance = new notifier();
-    return *instance;
+    static auto *state = new default_notifier_state();
+    return *state;
+}
+}  // namespace
+
+notifier &default_notifier() {
+    auto &s = default_state();
+    if (notifier *n = s.instance.load(std::memory_order_acquire)) return *n;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    notifier *n = s.instance.load(std::memory_order_relaxed);
+    if (n == nullptr) {
+        n = new notifier(s.options);  // never destroyed, as above
+        s.instance.store(n, std::memory_order_release);
+    }
+    return *n;
+}
+
+bool set_default_notifier_options(notifier_options options) {
+    auto &s = default_state();
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        if (s.instance.load(std::memory_order_relaxed) == nullptr) {
+            s.options = options;
+            return true;
+        }
+    }
+    static constexpr char line[] =
+        "spdlog_sdnotify: error: set_default_notifier_options() called after the default "
+        "notifier was made; call it first in main()\n";
+    std::fputs(line, stderr);
+    return false;
 }
 
 notify_result notify(const message &msg) noexcept { return default_notifier().send(msg); }

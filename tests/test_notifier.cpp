@@ -449,3 +449,48 @@ TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
     CHECK(spdlog_sdnotify::error_category().message(0) == "unknown spdlog_sdnotify error");
     CHECK(std::string(spdlog_sdnotify::error_category().name()) == "spdlog_sdnotify");
 }
+
+TEST_CASE("default_notifier_takes_options_set_before_it_is_made", "[notifier][default]") {
+    fake_receiver rx;
+    setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+    spdlog_sdnotify::notifier_options options;
+    options.unset_environment = true;
+    CHECK(spdlog_sdnotify::set_default_notifier_options(options));
+    // Made once, whichever thread asks first.
+    std::vector<std::future<notifier *>> makers;
+    for (int i = 0; i < 4; ++i)
+        makers.push_back(
+            std::async(std::launch::async, [] { return &spdlog_sdnotify::default_notifier(); }));
+    std::set<notifier *> made;
+    for (auto &m : makers) made.insert(m.get());
+    CHECK(made.size() == 1);
+    CHECK(getenv("NOTIFY_SOCKET") == nullptr);  // unset_environment applied
+    CHECK(spdlog_sdnotify::default_notifier().status("with options").is_sent());
+    REQUIRE(rx.next());
+    CHECK(rx.model.status_text() == "with options");
+}
+
+TEST_CASE("default_notifier_options_set_too_late_are_refused_and_said", "[notifier][default]") {
+    unsetenv("NOTIFY_SOCKET");
+    CHECK_FALSE(spdlog_sdnotify::default_notifier().enabled());
+    int pipefd[2];
+    REQUIRE(pipe(pipefd) == 0);
+    const int saved = dup(2);
+    REQUIRE(saved >= 0);
+    dup2(pipefd[1], 2);
+    spdlog_sdnotify::notifier_options options;
+    options.unset_environment = true;
+    const bool applied = spdlog_sdnotify::set_default_notifier_options(options);
+    dup2(saved, 2);
+    close(saved);
+    close(pipefd[1]);
+    std::string said;
+    char buf[256];
+    for (ssize_t got; (got = read(pipefd[0], buf, sizeof buf)) > 0;)
+        said.append(buf, static_cast<std::size_t>(got));
+    close(pipefd[0]);
+    CHECK_FALSE(applied);
+    CHECK(said ==
+          "spdlog_sdnotify: error: set_default_notifier_options() called after the default "
+          "notifier was made; call it first in main()\n");
+}

@@ -61,3 +61,17 @@ TEST_CASE("service_puts_one_sink_on_each_logger_for_status_and_lifecycle", "[ser
     }
     spdlog::drop("app");
 }
+
+TEST_CASE("service_applies_notifier_options_first", "[service]") {
+    fake_receiver rx;
+    setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+    spdlog_sdnotify::service_config c;
+    c.notifier = spdlog_sdnotify::notifier_options{};
+    c.notifier->unset_environment = true;
+    c.lifecycle.attach_to_all = false;
+    spdlog_sdnotify::service notify(c);         // makes the default dispatcher and notifier
+    CHECK(getenv("NOTIFY_SOCKET") == nullptr);  // the options applied
+    CHECK(notify.status_sink()->get_dispatcher() ==
+          spdlog_sdnotify::dispatcher::default_instance());
+    CHECK(spdlog_sdnotify::default_notifier().enabled());
+}

@@ -6,11 +6,16 @@
 #include <spdlog_sdnotify/status_sink.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 namespace spdlog_sdnotify {
 
 /// What `service` sets up: the status text and the lifecycle, on one dispatcher.
 struct service_config {
+    /// Options of default_notifier(), applied first (set_default_notifier_options()); they
+    /// apply only if nothing made the default notifier before the service.
+    std::optional<notifier_options> notifier;
     /// Which records become STATUS= (level, filter, pattern, sticky errors).
     status_sink_config status;
     /// READY / RELOADING / STOPPING rules, signals, watchdog, timeout extensions; its
@@ -46,6 +51,7 @@ private:
 };
 
 inline service::service(service_config config) {
+    if (config.notifier) (void)set_default_notifier_options(*config.notifier);
     // One dispatcher for both: the lifecycle's messages go before the status they carry.
     if (!config.lifecycle.target) config.lifecycle.target = config.status.target;
     if (!config.status.target) config.status.target = config.lifecycle.target;
