@@ -33,15 +33,15 @@ rule rule::contains(std::string text) {
     return r;
 }
 
-rule rule::matches(const std::string &regex) {
+rule rule::regex(std::string pattern) {
     rule r;
-    r.text_ = details::text_test::regex(regex);
+    r.text_ = details::text_test::regex(pattern);
     return r;
 }
 
-rule rule::level(spdlog::level::level_enum at_least) {
+rule rule::any_at_least(spdlog::level::level_enum level) {
     rule r;
-    r.min_level_ = at_least;
+    r.min_level_ = level;
     return r;
 }
 

@@ -41,7 +41,7 @@ std::shared_ptr<const text_test> text_test::regex(const std::string &pattern) {
     if (t->code_ == nullptr) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(error, message, sizeof message);
-        throw std::invalid_argument("spdlog_sdnotify: rule::matches(\"" + pattern +
+        throw std::invalid_argument("spdlog_sdnotify: rule::regex(\"" + pattern +
                                     "\"): " + reinterpret_cast<const char *>(message) +
                                     " at offset " + std::to_string(offset));
     }
