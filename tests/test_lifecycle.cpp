@@ -39,7 +39,7 @@ struct fixture {
     }
     lifecycle_config config() const {
         lifecycle_config c;
-        c.target = dispatch;
+        c.dispatcher = dispatch;
         c.attach_to_all = false;
         return c;
     }
@@ -183,8 +183,8 @@ TEST_CASE("stopping_is_terminal", "[lifecycle]") {
 TEST_CASE("fatal_rule_sends_status_and_errno", "[lifecycle]") {
     fixture f;
     auto c = f.config();
-    c.fatal_when = rule::any_at_least(spdlog::level::critical);
-    c.fatal_errno = [](const spdlog::details::log_msg &m) {
+    c.failure_when = rule::any_at_least(spdlog::level::critical);
+    c.failure_errno = [](const spdlog::details::log_msg &m) {
         return std::string_view(m.payload.data(), m.payload.size()).find("disk") !=
                        std::string_view::npos
                    ? EIO
@@ -344,7 +344,7 @@ TEST_CASE("outside_systemd_nothing_happens", "[lifecycle]") {
     lifecycle_config c;
     c.stop_on_signals = true;
     c.ready_when = rule::contains("x");
-    c.target = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>());
+    c.dispatcher = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>());
     lifecycle life(c);
     struct sigaction during {};
     sigaction(SIGTERM, nullptr, &during);
@@ -490,7 +490,7 @@ TEST_CASE("redaction_applies_to_the_text_sent_with_ready", "[lifecycle]") {
         return s;
     };
     auto c = lifecycle_config{};
-    c.target = test::dispatcher_to(rx, o);
+    c.dispatcher = test::dispatcher_to(rx, o);
     c.attach_to_all = false;
     c.ready_when = rule::contains("listening");
     lifecycle life(c);
@@ -832,4 +832,39 @@ TEST_CASE("deprecated_rule_factories_still_work", "[lifecycle][rule][deprecated]
     CHECK_FALSE(by_regex.matches(record("not listening on :8080")));
     CHECK(lowest == spdlog::level::warn);
     CHECK_FALSE(by_level.matches(record("an info line")));
+}
+
+// `target`, `fatal_when` and `fatal_errno` are plain members (a [[deprecated]] data member
+// makes g++ 12 and clang 14 warn in every copy of the struct): they still work.
+TEST_CASE("deprecated_target_and_fatal_members_still_work", "[lifecycle][deprecated]") {
+    fixture f;
+    auto c = f.config();
+    c.target = c.dispatcher;
+    c.dispatcher = nullptr;
+    c.fatal_when = rule::any_at_least(spdlog::level::critical);
+    c.fatal_errno = [](const spdlog::details::log_msg &) { return EIO; };
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->critical("disk failed");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "ERRNO=5\nSTATUS=disk failed\n");
+}
+
+TEST_CASE("new_members_win_over_the_deprecated_ones", "[lifecycle][deprecated]") {
+    fixture f;
+    auto c = f.config();                               // dispatcher set
+    c.target = std::make_shared<dispatcher>(nullptr);  // disabled: nothing would arrive
+    c.failure_when = rule::contains("new rule");
+    c.failure_errno = [](const spdlog::details::log_msg &) { return EIO; };
+    c.fatal_when = rule::contains("old rule");
+    c.fatal_errno = [](const spdlog::details::log_msg &) { return ENOSPC; };
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->critical("old rule");
+    CHECK(f.received().empty());
+    f.app->critical("new rule");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "ERRNO=5\nSTATUS=new rule\n");
 }

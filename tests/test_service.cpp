@@ -34,7 +34,7 @@ TEST_CASE("service_puts_one_sink_on_each_logger_for_status_and_lifecycle", "[ser
     spdlog::register_logger(app);
     {
         spdlog_sdnotify::service_config c;
-        c.status.target = test::dispatcher_to(rx, o);
+        c.status.dispatcher = test::dispatcher_to(rx, o);
         c.lifecycle.ready_when = rule::contains("listening on");
         c.lifecycle.stopping_when = rule::contains("shutting down");
         spdlog_sdnotify::service notify(c);

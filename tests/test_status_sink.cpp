@@ -36,7 +36,7 @@ struct fixture {
     }
     status_sink_config config() const {
         status_sink_config c;
-        c.target = dispatch;
+        c.dispatcher = dispatch;
         return c;
     }
     std::shared_ptr<spdlog::logger> logger(const std::string &name = "app") {
@@ -538,4 +538,15 @@ TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]"
                                                    << " s, " << f.rx.raw.size() << " datagrams");
     CHECK(f.rx.raw.size() <= static_cast<std::size_t>(took / 100ms) + 3);
     CHECK(took < 2s);  // a waiting flush would take 20000 round trips
+}
+
+TEST_CASE("deprecated_target_still_works_and_dispatcher_wins", "[status_sink][deprecated]") {
+    fixture f;
+    status_sink_config c;
+    c.target = f.dispatch;  // deprecated spelling
+    status_sink_mt old_spelling(c);
+    CHECK(old_spelling.get_dispatcher() == f.dispatch);
+    c.dispatcher = std::make_shared<dispatcher>(nullptr);
+    status_sink_mt both(c);
+    CHECK(both.get_dispatcher() == c.dispatcher);
 }

@@ -83,10 +83,14 @@ struct lifecycle_config {
     std::optional<rule> reloaded_when;
     /// STOPPING=1 when a record matches.
     std::optional<rule> stopping_when;
-    /// STATUS (and ERRNO when fatal_errno knows it) when a record matches, e.g.
-    /// rule::any_at_least(spdlog::level::critical).
+    /// STATUS (and ERRNO when failure_errno knows it) when a record matches, e.g.
+    /// rule::any_at_least(spdlog::level::critical). It changes no state.
+    std::optional<rule> failure_when;
+    /// The errno behind a failure record, 0 if unknown.
+    std::function<int(const spdlog::details::log_msg &)> failure_errno;
+    /// Deprecated: use failure_when (which wins when both are set).
     std::optional<rule> fatal_when;
-    /// The errno behind a fatal record, 0 if unknown.
+    /// Deprecated: use failure_errno (which wins when both are set).
     std::function<int(const spdlog::details::log_msg &)> fatal_errno;
 
     /// SIGHUP sends RELOADING=1 (what Type=notify-reload expects), then your SIGHUP handler runs.
@@ -130,7 +134,9 @@ struct lifecycle_config {
     /// Add the rule sink to every registered logger and the default logger at construction.
     bool attach_to_all = true;
     /// Where to send; null means dispatcher::default_instance().
-    std::shared_ptr<dispatcher> target;
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
+    /// Deprecated: use dispatcher (which wins when both are set).
+    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 namespace details {

@@ -46,7 +46,9 @@ struct status_sink_config {
     /// `pattern`. On: the status follows the logger's pattern like any spdlog sink.
     bool follow_logger_pattern = false;
     /// Where to send; null means the process-wide dispatcher::default_instance().
-    std::shared_ptr<dispatcher> target;
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
+    /// Deprecated: use dispatcher (which wins when both are set).
+    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 /**
@@ -77,7 +79,9 @@ template <typename Mutex>
 class status_sink final : public spdlog::sinks::sink, private details::status_source {
 public:
     explicit status_sink(status_sink_config config = {})
-        : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
+        : dispatcher_(config.dispatcher ? std::move(config.dispatcher)
+                      : config.target   ? std::move(config.target)
+                                        : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           filter_(std::move(config.filter)),
           follow_logger_pattern_(config.follow_logger_pattern),

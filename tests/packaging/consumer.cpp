@@ -79,7 +79,7 @@ int main() {
         auto notifier = std::make_shared<spdlog_sdnotify::notifier>(path);
         auto dispatcher = std::make_shared<spdlog_sdnotify::dispatcher>(notifier);
         spdlog_sdnotify::status_sink_config config;
-        config.target = dispatcher;
+        config.dispatcher = dispatcher;
         auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>(std::move(config));
         spdlog::logger logger("consumer", sink);
         logger.info("consumer {} of {}", 2, 3);
