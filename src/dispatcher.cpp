@@ -950,7 +950,7 @@ std::shared_ptr<dispatcher> dispatcher::default_instance() {
     return instance;
 }
 
-void configure(dispatcher_options options) {
+void configure_default_dispatcher(dispatcher_options options) {
     dispatcher::default_instance()->set_options(std::move(options));
 }
 

@@ -437,6 +437,22 @@ TEST_CASE("booted_matches_run_systemd_system", "[notifier]") {
     CHECK(spdlog_sdnotify::booted() == (access("/run/systemd/system/", F_OK) == 0));
 }
 
+TEST_CASE("notify_result_outcome_names_what_happened", "[notifier]") {
+    using spdlog_sdnotify::notify_result;
+    CHECK(notify_result::sent().outcome() == notify_result::kind::sent);
+    CHECK(notify_result::no_manager().outcome() == notify_result::kind::no_manager);
+    CHECK(notify_result::failed(errc::short_write).outcome() == notify_result::kind::failed);
+}
+
+TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]") {
+    using spdlog_sdnotify::notify_result;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    const auto k = notify_result::failed(errc::short_write).status();
+#pragma GCC diagnostic pop
+    CHECK(k == notify_result::kind::failed);
+}
+
 TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
     std::set<std::string> seen;
     for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::wiring); ++v) {

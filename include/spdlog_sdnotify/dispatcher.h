@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace spdlog_sdnotify {
 
@@ -59,7 +60,9 @@ struct lifecycle_link;
  * once when nothing is ahead of them, and otherwise hand over through an async-signal-safe
  * wake-up. Outside systemd it starts no thread and every call returns at once.
  *
- *     spdlog_sdnotify::configure(spdlog_sdnotify::dispatcher_options{std::chrono::seconds(1)});
+ *     spdlog_sdnotify::dispatcher_options options;
+ *     options.min_interval = std::chrono::seconds(1);
+ *     spdlog_sdnotify::configure_default_dispatcher(options);
  *     auto d = spdlog_sdnotify::dispatcher::default_instance();
  */
 class SPDLOG_SDNOTIFY_API dispatcher {
@@ -132,8 +135,14 @@ private:
     std::unique_ptr<details::sender> impl_;
 };
 
-/// Sets the options of the process-wide dispatcher (call once at setup).
-SPDLOG_SDNOTIFY_API void configure(dispatcher_options options);
+/// Sets the options of the process-wide dispatcher, dispatcher::default_instance() (call once at
+/// setup). Dispatchers made with their own options are not affected.
+SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options);
+
+[[deprecated("use configure_default_dispatcher")]] inline void configure(
+    dispatcher_options options) {
+    configure_default_dispatcher(std::move(options));
+}
 
 namespace details {
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {

@@ -55,7 +55,8 @@ public:
         return notify_result(kind::failed, ec);
     }
 
-    kind status() const noexcept { return kind_; }
+    kind outcome() const noexcept { return kind_; }
+    [[deprecated("use outcome()")]] kind status() const noexcept { return kind_; }
     bool is_sent() const noexcept { return kind_ == kind::sent; }
     bool is_no_manager() const noexcept { return kind_ == kind::no_manager; }
     bool is_failed() const noexcept { return kind_ == kind::failed; }
