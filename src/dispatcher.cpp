@@ -923,7 +923,9 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
 // ---------------------------------------------------------------------------- dispatcher
 
 dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
-    : notifier_(std::move(n)), enabled_(notifier_ != nullptr && notifier_->enabled()) {
+    : notifier_(std::move(n)),
+      enabled_(notifier_ != nullptr && notifier_->enabled()),
+      sticky_level_(options.sticky_level) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
     impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));
     impl_->start();
@@ -955,6 +957,7 @@ void configure_default_dispatcher(dispatcher_options options) {
 }
 
 void dispatcher::set_options(dispatcher_options options) {
+    sticky_level_.store(options.sticky_level, std::memory_order_relaxed);
     if (impl_ && !impl_->forked()) impl_->set_options(std::move(options));
 }
 

@@ -540,6 +540,61 @@ TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]"
     CHECK(took < 2s);  // a waiting flush would take 20000 round trips
 }
 
+TEST_CASE("the_dispatcher_says_which_records_are_sticky", "[status_sink][sticky]") {
+    dispatcher_options o = fixture::quick();
+    o.sticky_for = 600ms;
+    o.sticky_level = spdlog::level::warn;
+    fixture f(o);
+    auto log = f.logger();
+    log->warn("disk 90% full");
+    REQUIRE(f.rx.next(1s));
+    log->info("request served");
+    CHECK_FALSE(f.rx.next(300ms));  // the warning holds
+    CHECK(f.rx.model.status_text() == "disk 90% full");
+    REQUIRE(f.rx.next(1s));  // until sticky_for ends
+    CHECK(f.rx.model.status_text() == "request served");
+    // Changed later, it applies to the next record.
+    o.sticky_level = spdlog::level::off;
+    f.dispatch->set_options(o);
+    CHECK(f.dispatch->sticky_level() == spdlog::level::off);
+    log->critical("not sticky now");
+    REQUIRE(f.rx.next(1s));
+    log->info("after the critical");
+    REQUIRE(f.rx.next(300ms));  // not held for sticky_for
+    CHECK(f.rx.model.status_text() == "after the critical");
+}
+
+TEST_CASE("a_sinks_own_sticky_level_wins_over_the_dispatchers", "[status_sink][sticky]") {
+    dispatcher_options o = fixture::quick();
+    o.sticky_for = 2s;  // sticky_level: err by default
+    fixture f(o);
+    auto c = f.config();
+    c.sticky_level = spdlog::level::off;  // deprecated, still honoured for this sink
+    auto log = std::make_shared<spdlog::logger>("own", std::make_shared<status_sink_mt>(c));
+    log->error("not sticky on this sink");
+    REQUIRE(f.rx.next(1s));
+    log->info("next line");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "next line");
+}
+
+TEST_CASE("configure_default_dispatcher_sets_the_default_instances_options", "[status_sink]") {
+    dispatcher_options o;
+    o.sticky_level = spdlog::level::critical;
+    spdlog_sdnotify::configure_default_dispatcher(o);
+    CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::critical);
+}
+
+TEST_CASE("deprecated_configure_still_works", "[status_sink][deprecated]") {
+    dispatcher_options o;
+    o.sticky_level = spdlog::level::warn;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    spdlog_sdnotify::configure(o);
+#pragma GCC diagnostic pop
+    CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::warn);
+}
+
 TEST_CASE("deprecated_target_still_works_and_dispatcher_wins", "[status_sink][deprecated]") {
     fixture f;
     status_sink_config c;

@@ -8,6 +8,8 @@
 #include <spdlog_sdnotify/message.h>
 #include <spdlog_sdnotify/notifier.h>
 
+#include <spdlog/common.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -31,10 +33,12 @@ struct dispatcher_options {
     /// 10 messages/s per cgroup limit proposed for PID 1 (systemd PR#40559) leaves room for
     /// READY/STOPPING/WATCHDOG. The newest text always arrives within min_interval.
     std::chrono::milliseconds min_interval{500};
-    /// A record at the sink's sticky level (err by default) keeps the status this long, so the
-    /// next info line does not hide the error from the operator. A newer error replaces it at
-    /// once.
+    /// A record at or above sticky_level keeps the status this long, so the next info line
+    /// does not hide the error from the operator. A newer error replaces it at once.
     std::chrono::milliseconds sticky_for{std::chrono::seconds(30)};
+    /// Which records are sticky, for every status sink of this dispatcher (unless the sink's
+    /// deprecated status_sink_config::sticky_level is set); spdlog::level::off: none.
+    spdlog::level::level_enum sticky_level = spdlog::level::err;
     /// Rewrites a text before it is sent (StatusText is readable by every local user). Runs on
     /// the dispatcher's thread, once per text actually sent. With a redactor, a lifecycle
     /// message goes at once and its text follows as a STATUS of its own, so a slow redactor
@@ -78,6 +82,10 @@ public:
     static std::shared_ptr<dispatcher> default_instance();
 
     void set_options(dispatcher_options options);
+    /// dispatcher_options::sticky_level as last set.
+    spdlog::level::level_enum sticky_level() const noexcept {
+        return sticky_level_.load(std::memory_order_relaxed);
+    }
     bool enabled() const noexcept { return enabled_; }
     const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
 
@@ -127,6 +135,8 @@ private:
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};
+    // dispatcher_options::sticky_level: sinks read it once per record.
+    std::atomic<spdlog::level::level_enum> sticky_level_{spdlog::level::err};
     // The service state the application caused and the order of lifecycle messages, in one word
     // so that one compare-and-swap does both (also from a signal handler): (ticket << 2) | state.
     std::atomic<std::uint64_t> state_word_{0};
@@ -148,6 +158,10 @@ namespace details {
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
     // One atomic load per record; a syscall only when the thread would not look soon anyway.
     if (d.idle_.load(std::memory_order_seq_cst)) d.wake();
+}
+inline const std::atomic<spdlog::level::level_enum> &dispatcher_access::sticky_level(
+    const dispatcher &d) noexcept {
+    return d.sticky_level_;
 }
 }  // namespace details
 
