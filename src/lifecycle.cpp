@@ -35,7 +35,7 @@ rule rule::contains(std::string text) {
 
 rule rule::regex(std::string pattern) {
     rule r;
-    r.text_ = details::text_test::regex(pattern);
+    r.text_ = details::text_test::regex(std::move(pattern));
     return r;
 }
 
