@@ -12,7 +12,7 @@
 //                     (what attach_all() does) vs the same loggers without it
 //   one_logger/8      8 threads on one logger: status sink vs a second null_sink_mt
 //   full              status sink + lifecycle (ready/reload/stop/fatal rules, in state ready)
-//   full_regex        the same with two rule::matches() rules
+//   full_regex        the same with two rule::regex() rules
 //   full_service      the same rules through spdlog_sdnotify::service (one sink for both)
 #include <spdlog_sdnotify/receiver.h>
 #include <spdlog_sdnotify/spdlog_sdnotify.h>
@@ -92,23 +92,23 @@ std::shared_ptr<spdlog_sdnotify::dispatcher> bench_dispatcher() {
 std::shared_ptr<spdlog_sdnotify::status_sink_mt> shared_status_sink() {
     static auto sink = [] {
         spdlog_sdnotify::status_sink_config c;
-        c.target = bench_dispatcher();
+        c.dispatcher = bench_dispatcher();
         return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
     }();
     return sink;
 }
 
-// The README's rules (ready/reload/stop/fatal); `regex`: two of them as rule::matches().
+// The README's rules (ready/reload/stop/failure); `regex`: two of them as rule::regex().
 void readme_rules(spdlog_sdnotify::lifecycle_config &c, bool regex) {
-    c.target = bench_dispatcher();
+    c.dispatcher = bench_dispatcher();
     c.attach_to_all = false;
     c.ready_when = rule::contains("listening on");
-    c.reloading_when = regex ? rule::matches("reload(ing)? configuration")
+    c.reloading_when = regex ? rule::regex("reload(ing)? configuration")
                              : rule::contains("reloading configuration");
     c.reloaded_when = rule::contains("configuration reloaded");
     c.stopping_when =
-        regex ? rule::matches("shutting down|terminating") : rule::contains("shutting down");
-    c.fatal_when = rule::level(spdlog::level::critical);
+        regex ? rule::regex("shutting down|terminating") : rule::contains("shutting down");
+    c.failure_when = rule::any_at_least(spdlog::level::critical);
 }
 
 // A lifecycle with those rules, on a sink of its own.
@@ -201,7 +201,7 @@ void full_regex(benchmark::State &state) { full_with(state, true); }
 // The same rules through spdlog_sdnotify::service: one sink on the logger for both.
 void full_service_with(benchmark::State &state, bool regex) {
     spdlog_sdnotify::service_config c;
-    c.status.target = bench_dispatcher();
+    c.status.dispatcher = bench_dispatcher();
     readme_rules(c.lifecycle, regex);
     spdlog_sdnotify::service notify(c);
     auto l = std::make_shared<spdlog::logger>("bench", null_sink());

@@ -54,7 +54,7 @@ struct receiver_fixture {
         dispatch = std::make_shared<spdlog_sdnotify::dispatcher>(
             std::make_shared<spdlog_sdnotify::notifier>(rx->address()), o);
         spdlog_sdnotify::status_sink_config c;
-        c.target = dispatch;
+        c.dispatcher = dispatch;
         logger = std::make_shared<spdlog::logger>(
             "load", std::make_shared<spdlog_sdnotify::status_sink_mt>(c));
     }

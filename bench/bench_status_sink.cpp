@@ -127,12 +127,12 @@ void null_sink(benchmark::State &state) {
 }
 void forwarded(benchmark::State &state) {
     spdlog_sdnotify::status_sink_config c;
-    c.target = bench_dispatcher();
+    c.dispatcher = bench_dispatcher();
     run(state, std::make_shared<spdlog_sdnotify::status_sink_mt>(c), info);
 }
 void below_level(benchmark::State &state) {
     spdlog_sdnotify::status_sink_config c;
-    c.target = bench_dispatcher();
+    c.dispatcher = bench_dispatcher();
     run(state, std::make_shared<spdlog_sdnotify::status_sink_mt>(c), debug);
 }
 void naive(benchmark::State &state) { run(state, std::make_shared<naive_sink>(), info); }

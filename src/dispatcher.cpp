@@ -949,7 +949,8 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
 dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),
       enabled_(notifier_ != nullptr && notifier_->enabled()),
-      process_barrier_(enabled_ && details::process_barrier_registered()) {
+      process_barrier_(enabled_ && details::process_barrier_registered()),
+      sticky_level_(options.sticky_level) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
     impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));
     impl_->start();
@@ -976,11 +977,12 @@ std::shared_ptr<dispatcher> dispatcher::default_instance() {
     return instance;
 }
 
-void configure(dispatcher_options options) {
+void configure_default_dispatcher(dispatcher_options options) {
     dispatcher::default_instance()->set_options(std::move(options));
 }
 
 void dispatcher::set_options(dispatcher_options options) {
+    sticky_level_.store(options.sticky_level, std::memory_order_relaxed);
     if (impl_ && !impl_->forked()) impl_->set_options(std::move(options));
 }
 

@@ -33,15 +33,15 @@ rule rule::contains(std::string text) {
     return r;
 }
 
-rule rule::matches(const std::string &regex) {
+rule rule::regex(std::string pattern) {
     rule r;
-    r.text_ = details::text_test::regex(regex);
+    r.text_ = details::text_test::regex(std::move(pattern));
     return r;
 }
 
-rule rule::level(spdlog::level::level_enum at_least) {
+rule rule::any_at_least(spdlog::level::level_enum level) {
     rule r;
-    r.min_level_ = at_least;
+    r.min_level_ = level;
     return r;
 }
 
@@ -188,8 +188,8 @@ struct lifecycle_state {
     void fatal(const spdlog::details::log_msg &msg) {
         message m;
         m.status(std::string_view(msg.payload.data(), msg.payload.size()));
-        if (config.fatal_errno) {
-            if (const int e = config.fatal_errno(msg); e > 0) m.errno_value(e);
+        if (config.failure_errno) {
+            if (const int e = config.failure_errno(msg); e > 0) m.errno_value(e);
         }
         link::fatal(*target, std::move(m));
     }
@@ -221,7 +221,7 @@ struct lifecycle_state {
         // The state read above (to_stopping()'s compare-and-swap refuses a second STOPPING).
         if (config.stopping_when && s != state::stopping && config.stopping_when->matches(msg))
             to_stopping(text);
-        if (config.fatal_when && config.fatal_when->matches(msg)) fatal(msg);
+        if (config.failure_when && config.failure_when->matches(msg)) fatal(msg);
     }
 };
 
@@ -429,7 +429,11 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
     : state_(std::make_shared<details::lifecycle_state>()) {
     auto &s = *state_;
     s.config = std::move(config);
-    s.target = s.config.target ? s.config.target : dispatcher::default_instance();
+    // The deprecated spellings apply only where the new ones are unset.
+    if (!s.config.dispatcher) s.config.dispatcher = std::move(s.config.target);
+    if (!s.config.failure_when) s.config.failure_when = std::move(s.config.fatal_when);
+    if (!s.config.failure_errno) s.config.failure_errno = std::move(s.config.fatal_errno);
+    s.target = s.config.dispatcher ? s.config.dispatcher : dispatcher::default_instance();
     sink_ = std::make_shared<lifecycle_sink_mt>(state_, std::move(status));
     if (!s.target->enabled()) {
         s.closed = true;  // not under systemd: nothing to do, ever

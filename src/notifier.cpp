@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "parse.h"
@@ -24,36 +26,6 @@ namespace {
 constexpr char notify_socket_env[] = "NOTIFY_SOCKET";
 constexpr char watchdog_usec_env[] = "WATCHDOG_USEC";
 constexpr char watchdog_pid_env[] = "WATCHDOG_PID";
-
-class error_category_impl final : public std::error_category {
-public:
-    const char *name() const noexcept override { return "spdlog_sdnotify"; }
-    std::string message(int value) const override {
-        switch (static_cast<errc>(value)) {
-            case errc::bad_address:
-                return "notify socket address is not /path, @abstract or vsock:CID:PORT";
-            case errc::address_too_long:
-                return "notify socket path is longer than sockaddr_un allows";
-            case errc::forked_child:
-                return "sending from a forked child is disabled";
-            case errc::message_too_large:
-                return "notify message exceeds 4096 bytes";
-            case errc::invalid_key:
-                return "invalid notify assignment key";
-            case errc::invalid_value:
-                return "raw notify value contains LF, CR or NUL";
-            case errc::empty_message:
-                return "empty notify message";
-            case errc::short_write:
-                return "notify datagram was sent short";
-            case errc::wiring:
-                return "the lifecycle's wiring does not do what it was set up for";
-            case errc::callback_failed:
-                return "a user callback threw an exception";
-        }
-        return "unknown spdlog_sdnotify error";
-    }
-};
 
 constexpr std::uint64_t pack(pid_t pid, int fd) noexcept {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) << 32) |
@@ -69,11 +41,6 @@ constexpr int packed_fd(std::uint64_t v) noexcept {
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
 }  // namespace
-
-const std::error_category &error_category() noexcept {
-    static const error_category_impl category;
-    return category;
-}
 
 // ---------------------------------------------------------------------------- notify_address
 
@@ -490,10 +457,46 @@ notify_result notifier::watchdog() noexcept {
     return send_built(*this, [](message &m) { m.watchdog(); });
 }
 
-notifier &default_notifier() {
+namespace {
+// The default notifier, made once under the mutex with the options set before (if any).
+struct default_notifier_state {
+    std::mutex mutex;
+    std::atomic<notifier *> instance{nullptr};
+    notifier_options options;
+};
+default_notifier_state &default_state() {
     // Never destroyed: a dispatcher thread or a signal handler may still use it during exit.
-    static notifier *instance = new notifier();
-    return *instance;
+    static auto *state = new default_notifier_state();
+    return *state;
+}
+}  // namespace
+
+notifier &default_notifier() {
+    auto &s = default_state();
+    if (notifier *n = s.instance.load(std::memory_order_acquire)) return *n;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    notifier *n = s.instance.load(std::memory_order_relaxed);
+    if (n == nullptr) {
+        n = new notifier(s.options);  // never destroyed, as above
+        s.instance.store(n, std::memory_order_release);
+    }
+    return *n;
+}
+
+bool set_default_notifier_options(notifier_options options) {
+    auto &s = default_state();
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        if (s.instance.load(std::memory_order_relaxed) == nullptr) {
+            s.options = options;
+            return true;
+        }
+    }
+    static constexpr char line[] =
+        "spdlog_sdnotify: error: set_default_notifier_options() called after the default "
+        "notifier was made; call it first in main()\n";
+    std::fputs(line, stderr);
+    return false;
 }
 
 notify_result notify(const message &msg) noexcept { return default_notifier().send(msg); }

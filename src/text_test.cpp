@@ -6,6 +6,7 @@
 #include <pcre2.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace spdlog_sdnotify {
 namespace details {
@@ -31,7 +32,7 @@ std::shared_ptr<const text_test> text_test::literal(std::string text) {
     return t;
 }
 
-std::shared_ptr<const text_test> text_test::regex(const std::string &pattern) {
+std::shared_ptr<const text_test> text_test::regex(std::string pattern) {
     std::shared_ptr<text_test> t(new text_test);
     int error = 0;
     PCRE2_SIZE offset = 0;
@@ -41,7 +42,7 @@ std::shared_ptr<const text_test> text_test::regex(const std::string &pattern) {
     if (t->code_ == nullptr) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(error, message, sizeof message);
-        throw std::invalid_argument("spdlog_sdnotify: rule::matches(\"" + pattern +
+        throw std::invalid_argument("spdlog_sdnotify: rule::regex(\"" + std::move(pattern) +
                                     "\"): " + reinterpret_cast<const char *>(message) +
                                     " at offset " + std::to_string(offset));
     }

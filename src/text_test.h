@@ -20,7 +20,7 @@ class text_test {
 public:
     static std::shared_ptr<const text_test> literal(std::string text);
     // Throws std::invalid_argument (with PCRE2's message and offset) if `pattern` is invalid.
-    static std::shared_ptr<const text_test> regex(const std::string &pattern);
+    static std::shared_ptr<const text_test> regex(std::string pattern);
 
     ~text_test();
     text_test(const text_test &) = delete;

@@ -55,7 +55,7 @@ struct error_log {
 std::shared_ptr<spdlog::logger> status_logger(const std::shared_ptr<dispatcher> &d,
                                               const std::string &name = "app") {
     status_sink_config c;
-    c.target = d;
+    c.dispatcher = d;
     return std::make_shared<spdlog::logger>(name, std::make_shared<status_sink_mt>(c));
 }
 
@@ -149,7 +149,7 @@ TEST_CASE("notify_socket_pointing_at_the_wrong_thing", "[faults]") {
         auto log = status_logger(d);
         CHECK_NOTHROW(log->info("status nobody receives"));
         spdlog_sdnotify::lifecycle_config lc;
-        lc.target = d;
+        lc.dispatcher = d;
         lc.attach_to_all = false;
         lc.ready_when = spdlog_sdnotify::rule::contains("nobody");
         spdlog_sdnotify::lifecycle life(lc);

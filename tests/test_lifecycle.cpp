@@ -39,7 +39,7 @@ struct fixture {
     }
     lifecycle_config config() const {
         lifecycle_config c;
-        c.target = dispatch;
+        c.dispatcher = dispatch;
         c.attach_to_all = false;
         return c;
     }
@@ -101,7 +101,7 @@ TEST_CASE("rules_by_logger_regex_level_and_predicate", "[lifecycle]") {
     }
     SECTION("regex") {
         auto c = f.config();
-        c.ready_when = rule::matches(R"(accepting \d+ connections)");
+        c.ready_when = rule::regex(R"(accepting \d+ connections)");
         lifecycle life(c);
         life.attach(f.app);
         f.app->info("accepting many connections");
@@ -183,8 +183,8 @@ TEST_CASE("stopping_is_terminal", "[lifecycle]") {
 TEST_CASE("fatal_rule_sends_status_and_errno", "[lifecycle]") {
     fixture f;
     auto c = f.config();
-    c.fatal_when = rule::level(spdlog::level::critical);
-    c.fatal_errno = [](const spdlog::details::log_msg &m) {
+    c.failure_when = rule::any_at_least(spdlog::level::critical);
+    c.failure_errno = [](const spdlog::details::log_msg &m) {
         return std::string_view(m.payload.data(), m.payload.size()).find("disk") !=
                        std::string_view::npos
                    ? EIO
@@ -344,7 +344,7 @@ TEST_CASE("outside_systemd_nothing_happens", "[lifecycle]") {
     lifecycle_config c;
     c.stop_on_signals = true;
     c.ready_when = rule::contains("x");
-    c.target = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>());
+    c.dispatcher = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>());
     lifecycle life(c);
     struct sigaction during {};
     sigaction(SIGTERM, nullptr, &during);
@@ -490,7 +490,7 @@ TEST_CASE("redaction_applies_to_the_text_sent_with_ready", "[lifecycle]") {
         return s;
     };
     auto c = lifecycle_config{};
-    c.target = test::dispatcher_to(rx, o);
+    c.dispatcher = test::dispatcher_to(rx, o);
     c.attach_to_all = false;
     c.ready_when = rule::contains("listening");
     lifecycle life(c);
@@ -762,19 +762,19 @@ TEST_CASE("rules_match_literals_and_pcre2_regexes", "[lifecycle][rule]") {
     CHECK_FALSE(rule::contains("shutting down").matches(record("shutting dow")));
     CHECK_FALSE(rule::contains("shutting down").matches(record("")));
     CHECK(rule::contains("").matches(record("anything")));
-    const auto r = rule::matches(R"(^listening on (\S+):(\d+)$)");
+    const auto r = rule::regex(R"(^listening on (\S+):(\d+)$)");
     CHECK(r.matches(record("listening on 0.0.0.0:8080")));
     CHECK_FALSE(r.matches(record("listening on 0.0.0.0:http")));
     CHECK_FALSE(r.matches(record("not listening on 0.0.0.0:8080")));
     // Perl syntax: alternation, lookahead, case-insensitive flag.
-    CHECK(rule::matches("shutting down|terminating").matches(record("terminating (SIGTERM)")));
-    CHECK(rule::matches(R"(ready(?! soon))").matches(record("ready now")));
-    CHECK_FALSE(rule::matches(R"(ready(?! soon))").matches(record("ready soon")));
-    CHECK(rule::matches("(?i)READY").matches(record("service ready")));
+    CHECK(rule::regex("shutting down|terminating").matches(record("terminating (SIGTERM)")));
+    CHECK(rule::regex(R"(ready(?! soon))").matches(record("ready now")));
+    CHECK_FALSE(rule::regex(R"(ready(?! soon))").matches(record("ready soon")));
+    CHECK(rule::regex("(?i)READY").matches(record("service ready")));
     // Bytes, not UTF-8: a line that is not valid UTF-8 is still searched.
-    CHECK(rule::matches("ready").matches(record("\xff\xfe ready \xc3")));
+    CHECK(rule::regex("ready").matches(record("\xff\xfe ready \xc3")));
     // Level and logger first: a rule that cannot fire never looks at the text.
-    CHECK_FALSE(rule::matches("ready").at_least(spdlog::level::warn).matches(record("ready")));
+    CHECK_FALSE(rule::regex("ready").at_least(spdlog::level::warn).matches(record("ready")));
     CHECK_FALSE(rule::contains("ready").from("http").matches(record("ready")));
     // A copy shares the compiled pattern.
     const rule copy = r;
@@ -783,7 +783,7 @@ TEST_CASE("rules_match_literals_and_pcre2_regexes", "[lifecycle][rule]") {
 
 TEST_CASE("a_regex_that_does_not_compile_is_refused_at_set_up", "[lifecycle][rule]") {
     try {
-        (void)rule::matches("unclosed (group");
+        (void)rule::regex("unclosed (group");
         FAIL("no exception");
     } catch (const std::invalid_argument &e) {
         const std::string what = e.what();
@@ -809,4 +809,62 @@ TEST_CASE("a_watchdog_fed_by_the_timer_alone_is_said_once", "[lifecycle][wiring]
     REQUIRE(w.wait_for("the watchdog pings come from a timer"));
     CHECK(w.size() == 1);
     unsetenv("WATCHDOG_USEC");
+}
+
+TEST_CASE("at_least_sets_and_reads_the_lowest_level", "[lifecycle][rule]") {
+    auto r = rule::contains("x");
+    CHECK(r.at_least() == spdlog::level::trace);
+    r.at_least(spdlog::level::warn);
+    CHECK(r.at_least() == spdlog::level::warn);
+    CHECK(rule::any_at_least(spdlog::level::err).at_least() == spdlog::level::err);
+    CHECK(rule::any_at_least(spdlog::level::err).matches(record("anything")) == false);
+}
+
+// The old spellings forward to the new ones for one release.
+TEST_CASE("deprecated_rule_factories_still_work", "[lifecycle][rule][deprecated]") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    const rule by_regex = rule::matches(R"(^listening on \S+$)");
+    const rule by_level = rule::level(spdlog::level::warn);
+    const auto lowest = by_level.min_level();
+#pragma GCC diagnostic pop
+    CHECK(by_regex.matches(record("listening on :8080")));
+    CHECK_FALSE(by_regex.matches(record("not listening on :8080")));
+    CHECK(lowest == spdlog::level::warn);
+    CHECK_FALSE(by_level.matches(record("an info line")));
+}
+
+// `target`, `fatal_when` and `fatal_errno` are plain members (a [[deprecated]] data member
+// makes g++ 12 and clang 14 warn in every copy of the struct): they still work.
+TEST_CASE("deprecated_target_and_fatal_members_still_work", "[lifecycle][deprecated]") {
+    fixture f;
+    auto c = f.config();
+    c.target = c.dispatcher;
+    c.dispatcher = nullptr;
+    c.fatal_when = rule::any_at_least(spdlog::level::critical);
+    c.fatal_errno = [](const spdlog::details::log_msg &) { return EIO; };
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->critical("disk failed");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "ERRNO=5\nSTATUS=disk failed\n");
+}
+
+TEST_CASE("new_members_win_over_the_deprecated_ones", "[lifecycle][deprecated]") {
+    fixture f;
+    auto c = f.config();                               // dispatcher set
+    c.target = std::make_shared<dispatcher>(nullptr);  // disabled: nothing would arrive
+    c.failure_when = rule::contains("new rule");
+    c.failure_errno = [](const spdlog::details::log_msg &) { return EIO; };
+    c.fatal_when = rule::contains("old rule");
+    c.fatal_errno = [](const spdlog::details::log_msg &) { return ENOSPC; };
+    lifecycle life(c);
+    life.attach(f.app);
+    f.app->critical("old rule");
+    CHECK(f.received().empty());
+    f.app->critical("new rule");
+    auto got = f.received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "ERRNO=5\nSTATUS=new rule\n");
 }

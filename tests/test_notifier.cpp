@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "catch.h"
 #include "fake_receiver.h"
@@ -434,4 +435,78 @@ TEST_CASE("watchdog_enabled_reads_watchdog_usec_and_pid", "[notifier][watchdog]"
 
 TEST_CASE("booted_matches_run_systemd_system", "[notifier]") {
     CHECK(spdlog_sdnotify::booted() == (access("/run/systemd/system/", F_OK) == 0));
+}
+
+TEST_CASE("notify_result_outcome_names_what_happened", "[notifier]") {
+    using spdlog_sdnotify::notify_result;
+    CHECK(notify_result::sent().outcome() == notify_result::kind::sent);
+    CHECK(notify_result::no_manager().outcome() == notify_result::kind::no_manager);
+    CHECK(notify_result::failed(errc::short_write).outcome() == notify_result::kind::failed);
+}
+
+TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]") {
+    using spdlog_sdnotify::notify_result;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    const auto k = notify_result::failed(errc::short_write).status();
+#pragma GCC diagnostic pop
+    CHECK(k == notify_result::kind::failed);
+}
+
+TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
+    std::set<std::string> seen;
+    for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::wiring); ++v) {
+        const auto text = make_error_code(static_cast<errc>(v)).message();
+        CHECK(text != "unknown spdlog_sdnotify error");
+        seen.insert(text);
+    }
+    CHECK(seen.size() == static_cast<std::size_t>(errc::wiring));
+    CHECK(make_error_code(errc::short_write).message() == "notify datagram was sent short");
+    CHECK(spdlog_sdnotify::error_category().message(0) == "unknown spdlog_sdnotify error");
+    CHECK(std::string(spdlog_sdnotify::error_category().name()) == "spdlog_sdnotify");
+}
+
+TEST_CASE("default_notifier_takes_options_set_before_it_is_made", "[notifier][default]") {
+    fake_receiver rx;
+    setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+    spdlog_sdnotify::notifier_options options;
+    options.unset_environment = true;
+    CHECK(spdlog_sdnotify::set_default_notifier_options(options));
+    // Made once, whichever thread asks first.
+    std::vector<std::future<notifier *>> makers;
+    for (int i = 0; i < 4; ++i)
+        makers.push_back(
+            std::async(std::launch::async, [] { return &spdlog_sdnotify::default_notifier(); }));
+    std::set<notifier *> made;
+    for (auto &m : makers) made.insert(m.get());
+    CHECK(made.size() == 1);
+    CHECK(getenv("NOTIFY_SOCKET") == nullptr);  // unset_environment applied
+    CHECK(spdlog_sdnotify::default_notifier().status("with options").is_sent());
+    REQUIRE(rx.next());
+    CHECK(rx.model.status_text() == "with options");
+}
+
+TEST_CASE("default_notifier_options_set_too_late_are_refused_and_said", "[notifier][default]") {
+    unsetenv("NOTIFY_SOCKET");
+    CHECK_FALSE(spdlog_sdnotify::default_notifier().enabled());
+    int pipefd[2];
+    REQUIRE(pipe(pipefd) == 0);
+    const int saved = dup(2);
+    REQUIRE(saved >= 0);
+    dup2(pipefd[1], 2);
+    spdlog_sdnotify::notifier_options options;
+    options.unset_environment = true;
+    const bool applied = spdlog_sdnotify::set_default_notifier_options(options);
+    dup2(saved, 2);
+    close(saved);
+    close(pipefd[1]);
+    std::string said;
+    char buf[256];
+    for (ssize_t got; (got = read(pipefd[0], buf, sizeof buf)) > 0;)
+        said.append(buf, static_cast<std::size_t>(got));
+    close(pipefd[0]);
+    CHECK_FALSE(applied);
+    CHECK(said ==
+          "spdlog_sdnotify: error: set_default_notifier_options() called after the default "
+          "notifier was made; call it first in main()\n");
 }

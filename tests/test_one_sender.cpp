@@ -218,12 +218,12 @@ TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
     unsetenv("WATCHDOG_PID");
     auto d = test::dispatcher_to(rx);
     lifecycle_config c;
-    c.target = d;
+    c.dispatcher = d;
     c.attach_to_all = false;
     c.stop_at_exit = false;
     lifecycle life(c);
     spdlog_sdnotify::status_sink_config sc;
-    sc.target = d;
+    sc.dispatcher = d;
     spdlog::logger app("app", std::make_shared<spdlog_sdnotify::status_sink_mt>(sc));
     REQUIRE(life.ready());
     read_for(rx, 100ms);
@@ -289,7 +289,7 @@ TEST_CASE("on_error_runs_on_the_dispatchers_thread_and_may_log", "[one_sender]")
     };
     auto d = test::dispatcher_to(rx, o);
     spdlog_sdnotify::status_sink_config sc;
-    sc.target = d;
+    sc.dispatcher = d;
     sc.filter = [](const spdlog::details::log_msg &m) {
         if (std::string_view(m.payload.data(), m.payload.size()) == "boom")
             throw std::runtime_error("filter failed");

@@ -34,7 +34,7 @@ TEST_CASE("service_puts_one_sink_on_each_logger_for_status_and_lifecycle", "[ser
     spdlog::register_logger(app);
     {
         spdlog_sdnotify::service_config c;
-        c.status.target = test::dispatcher_to(rx, o);
+        c.status.dispatcher = test::dispatcher_to(rx, o);
         c.lifecycle.ready_when = rule::contains("listening on");
         c.lifecycle.stopping_when = rule::contains("shutting down");
         spdlog_sdnotify::service notify(c);
@@ -60,4 +60,18 @@ TEST_CASE("service_puts_one_sink_on_each_logger_for_status_and_lifecycle", "[ser
         CHECK(rx.model.status_text() == "shutting down");
     }
     spdlog::drop("app");
+}
+
+TEST_CASE("service_applies_notifier_options_first", "[service]") {
+    fake_receiver rx;
+    setenv("NOTIFY_SOCKET", rx.address().c_str(), 1);
+    spdlog_sdnotify::service_config c;
+    c.notifier = spdlog_sdnotify::notifier_options{};
+    c.notifier->unset_environment = true;
+    c.lifecycle.attach_to_all = false;
+    spdlog_sdnotify::service notify(c);         // makes the default dispatcher and notifier
+    CHECK(getenv("NOTIFY_SOCKET") == nullptr);  // the options applied
+    CHECK(notify.status_sink()->get_dispatcher() ==
+          spdlog_sdnotify::dispatcher::default_instance());
+    CHECK(spdlog_sdnotify::default_notifier().enabled());
 }

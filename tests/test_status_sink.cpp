@@ -39,7 +39,7 @@ struct fixture {
     }
     status_sink_config config() const {
         status_sink_config c;
-        c.target = dispatch;
+        c.dispatcher = dispatch;
         return c;
     }
     std::shared_ptr<spdlog::logger> logger(const std::string &name = "app") {
@@ -666,4 +666,70 @@ TEST_CASE("a_record_published_as_the_sender_goes_idle_is_never_missed", "[status
                 << f.dispatch->get_stats().status_sent << " sent");
     CHECK(rounds >= 200);
     CHECK(lost == 0);
+}
+
+TEST_CASE("the_dispatcher_says_which_records_are_sticky", "[status_sink][sticky]") {
+    dispatcher_options o = fixture::quick();
+    o.sticky_for = 600ms;
+    o.sticky_level = spdlog::level::warn;
+    fixture f(o);
+    auto log = f.logger();
+    log->warn("disk 90% full");
+    REQUIRE(f.rx.next(1s));
+    log->info("request served");
+    CHECK_FALSE(f.rx.next(300ms));  // the warning holds
+    CHECK(f.rx.model.status_text() == "disk 90% full");
+    REQUIRE(f.rx.next(1s));  // until sticky_for ends
+    CHECK(f.rx.model.status_text() == "request served");
+    // Changed later, it applies to the next record.
+    o.sticky_level = spdlog::level::off;
+    f.dispatch->set_options(o);
+    CHECK(f.dispatch->sticky_level() == spdlog::level::off);
+    log->critical("not sticky now");
+    REQUIRE(f.rx.next(1s));
+    log->info("after the critical");
+    REQUIRE(f.rx.next(300ms));  // not held for sticky_for
+    CHECK(f.rx.model.status_text() == "after the critical");
+}
+
+TEST_CASE("a_sinks_own_sticky_level_wins_over_the_dispatchers", "[status_sink][sticky]") {
+    dispatcher_options o = fixture::quick();
+    o.sticky_for = 2s;  // sticky_level: err by default
+    fixture f(o);
+    auto c = f.config();
+    c.sticky_level = spdlog::level::off;  // deprecated, still honoured for this sink
+    auto log = std::make_shared<spdlog::logger>("own", std::make_shared<status_sink_mt>(c));
+    log->error("not sticky on this sink");
+    REQUIRE(f.rx.next(1s));
+    log->info("next line");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "next line");
+}
+
+TEST_CASE("configure_default_dispatcher_sets_the_default_instances_options", "[status_sink]") {
+    dispatcher_options o;
+    o.sticky_level = spdlog::level::critical;
+    spdlog_sdnotify::configure_default_dispatcher(o);
+    CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::critical);
+}
+
+TEST_CASE("deprecated_configure_still_works", "[status_sink][deprecated]") {
+    dispatcher_options o;
+    o.sticky_level = spdlog::level::warn;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    spdlog_sdnotify::configure(o);
+#pragma GCC diagnostic pop
+    CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::warn);
+}
+
+TEST_CASE("deprecated_target_still_works_and_dispatcher_wins", "[status_sink][deprecated]") {
+    fixture f;
+    status_sink_config c;
+    c.target = f.dispatch;  // deprecated spelling
+    status_sink_mt old_spelling(c);
+    CHECK(old_spelling.get_dispatcher() == f.dispatch);
+    c.dispatcher = std::make_shared<dispatcher>(nullptr);
+    status_sink_mt both(c);
+    CHECK(both.get_dispatcher() == c.dispatcher);
 }

@@ -8,6 +8,8 @@
 #include <spdlog_sdnotify/message.h>
 #include <spdlog_sdnotify/notifier.h>
 
+#include <spdlog/common.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace spdlog_sdnotify {
 
@@ -30,10 +33,12 @@ struct dispatcher_options {
     /// 10 messages/s per cgroup limit proposed for PID 1 (systemd PR#40559) leaves room for
     /// READY/STOPPING/WATCHDOG. The newest text always arrives within min_interval.
     std::chrono::milliseconds min_interval{500};
-    /// A record at the sink's sticky level (err by default) keeps the status this long, so the
-    /// next info line does not hide the error from the operator. A newer error replaces it at
-    /// once.
+    /// A record at or above sticky_level keeps the status this long, so the next info line
+    /// does not hide the error from the operator. A newer error replaces it at once.
     std::chrono::milliseconds sticky_for{std::chrono::seconds(30)};
+    /// Which records are sticky, for every status sink of this dispatcher (unless the sink's
+    /// deprecated status_sink_config::sticky_level is set); spdlog::level::off: none.
+    spdlog::level::level_enum sticky_level = spdlog::level::err;
     /// Rewrites a text before it is sent (StatusText is readable by every local user). Runs on
     /// the dispatcher's thread, once per text actually sent. With a redactor, a lifecycle
     /// message goes at once and its text follows as a STATUS of its own, so a slow redactor
@@ -59,7 +64,9 @@ struct lifecycle_link;
  * once when nothing is ahead of them, and otherwise hand over through an async-signal-safe
  * wake-up. Outside systemd it starts no thread and every call returns at once.
  *
- *     spdlog_sdnotify::configure(spdlog_sdnotify::dispatcher_options{std::chrono::seconds(1)});
+ *     spdlog_sdnotify::dispatcher_options options;
+ *     options.min_interval = std::chrono::seconds(1);
+ *     spdlog_sdnotify::configure_default_dispatcher(options);
  *     auto d = spdlog_sdnotify::dispatcher::default_instance();
  */
 class SPDLOG_SDNOTIFY_API dispatcher {
@@ -75,6 +82,10 @@ public:
     static std::shared_ptr<dispatcher> default_instance();
 
     void set_options(dispatcher_options options);
+    /// dispatcher_options::sticky_level as last set.
+    spdlog::level::level_enum sticky_level() const noexcept {
+        return sticky_level_.load(std::memory_order_relaxed);
+    }
     bool enabled() const noexcept { return enabled_; }
     const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
 
@@ -127,6 +138,8 @@ private:
     // The thread issues a process-wide memory barrier (membarrier(2)) after setting idle_ and
     // before its last look at the sinks, so a logging thread publishes with plain stores.
     const bool process_barrier_;
+    // dispatcher_options::sticky_level: sinks read it once per record.
+    std::atomic<spdlog::level::level_enum> sticky_level_{spdlog::level::err};
     // The service state the application caused and the order of lifecycle messages, in one word
     // so that one compare-and-swap does both (also from a signal handler): (ticket << 2) | state.
     std::atomic<std::uint64_t> state_word_{0};
@@ -135,8 +148,14 @@ private:
     std::unique_ptr<details::sender> impl_;
 };
 
-/// Sets the options of the process-wide dispatcher (call once at setup).
-SPDLOG_SDNOTIFY_API void configure(dispatcher_options options);
+/// Sets the options of the process-wide dispatcher, dispatcher::default_instance() (call once at
+/// setup). Dispatchers made with their own options are not affected.
+SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options);
+
+[[deprecated("use configure_default_dispatcher")]] inline void configure(
+    dispatcher_options options) {
+    configure_default_dispatcher(std::move(options));
+}
 
 namespace details {
 inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
@@ -152,6 +171,10 @@ inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
     } else if (d.idle_.load(std::memory_order_seq_cst)) {
         d.wake();
     }
+}
+inline const std::atomic<spdlog::level::level_enum> &dispatcher_access::sticky_level(
+    const dispatcher &d) noexcept {
+    return d.sticky_level_;
 }
 }  // namespace details
 

@@ -28,7 +28,8 @@ enum class errc {
                         // without the lifecycle's sink, a rule that never matched)
 };
 
-/** The category of errc values; its message() is a readable sentence for logs. */
+/** The category of errc values; its message() is a readable sentence for logs (src/error.cpp,
+ * one per enumerator above). */
 SPDLOG_SDNOTIFY_API const std::error_category &error_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {

@@ -31,26 +31,39 @@ class text_test;
  * from one logger and at or above a level.
  *
  *     rule::contains("listening on").from("http")
- *     rule::level(spdlog::level::critical)
+ *     rule::any_at_least(spdlog::level::critical)
  */
 class SPDLOG_SDNOTIFY_API rule {
 public:
     /// The payload contains `text`.
     static rule contains(std::string text);
-    /// The payload matches `regex` somewhere: PCRE2 (Perl) syntax, compiled once here (JIT where
-    /// the system allows it, e.g. not under MemoryDenyWriteExecute=yes). Throws
+    /// The payload matches `pattern` somewhere: PCRE2 (Perl) syntax, compiled once here (JIT
+    /// where the system allows it, e.g. not under MemoryDenyWriteExecute=yes). Throws
     /// std::invalid_argument, naming the error, for a pattern that does not compile.
-    static rule matches(const std::string &regex);
+    static rule regex(std::string pattern);
     /// Any record at or above `level`.
-    static rule level(spdlog::level::level_enum at_least);
+    static rule any_at_least(spdlog::level::level_enum level);
     /// A predicate of your own, on the logging thread.
     static rule when(std::function<bool(const spdlog::details::log_msg &)> predicate);
 
-    rule &from(std::string logger_name);
-    rule &at_least(spdlog::level::level_enum level);
+    [[deprecated("use rule::regex")]] static rule matches(const std::string &pattern) {
+        return regex(pattern);
+    }
+    [[deprecated("use rule::any_at_least")]] static rule level(spdlog::level::level_enum at_least) {
+        return any_at_least(at_least);
+    }
 
+    /// Only from the logger named `logger_name`.
+    rule &from(std::string logger_name);
+    /// Only records at or above `level` (set); the lowest level it accepts (get).
+    rule &at_least(spdlog::level::level_enum level);
+    spdlog::level::level_enum at_least() const noexcept { return min_level_; }
+    [[deprecated("use at_least()")]] spdlog::level::level_enum min_level() const noexcept {
+        return min_level_;
+    }
+
+    /// Whether `msg` passes every test of this rule.
     bool matches(const spdlog::details::log_msg &msg) const;
-    spdlog::level::level_enum min_level() const noexcept { return min_level_; }
 
 private:
     std::optional<std::string> logger_;
@@ -70,9 +83,14 @@ struct lifecycle_config {
     std::optional<rule> reloaded_when;
     /// STOPPING=1 when a record matches.
     std::optional<rule> stopping_when;
-    /// STATUS (and ERRNO when fatal_errno knows it) when a record matches, e.g. level(critical).
+    /// STATUS (and ERRNO when failure_errno knows it) when a record matches, e.g.
+    /// rule::any_at_least(spdlog::level::critical). It changes no state.
+    std::optional<rule> failure_when;
+    /// The errno behind a failure record, 0 if unknown.
+    std::function<int(const spdlog::details::log_msg &)> failure_errno;
+    /// Deprecated: use failure_when (which wins when both are set).
     std::optional<rule> fatal_when;
-    /// The errno behind a fatal record, 0 if unknown.
+    /// Deprecated: use failure_errno (which wins when both are set).
     std::function<int(const spdlog::details::log_msg &)> fatal_errno;
 
     /// SIGHUP sends RELOADING=1 (what Type=notify-reload expects), then your SIGHUP handler runs.
@@ -116,7 +134,9 @@ struct lifecycle_config {
     /// Add the rule sink to every registered logger and the default logger at construction.
     bool attach_to_all = true;
     /// Where to send; null means dispatcher::default_instance().
-    std::shared_ptr<dispatcher> target;
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
+    /// Deprecated: use dispatcher (which wins when both are set).
+    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 namespace details {

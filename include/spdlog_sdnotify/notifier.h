@@ -55,7 +55,8 @@ public:
         return notify_result(kind::failed, ec);
     }
 
-    kind status() const noexcept { return kind_; }
+    kind outcome() const noexcept { return kind_; }
+    [[deprecated("use outcome()")]] kind status() const noexcept { return kind_; }
     bool is_sent() const noexcept { return kind_ == kind::sent; }
     bool is_no_manager() const noexcept { return kind_ == kind::no_manager; }
     bool is_failed() const noexcept { return kind_ == kind::failed; }
@@ -163,9 +164,21 @@ private:
 };
 
 /**
- * The process-wide notifier used by notify(), built on first use from NOTIFY_SOCKET.
+ * The process-wide notifier used by notify(), by dispatcher::default_instance() and so by the
+ * sinks and the lifecycle; built on first use from NOTIFY_SOCKET.
  */
 SPDLOG_SDNOTIFY_API notifier &default_notifier();
+
+/**
+ * The options default_notifier() will be made with. Returns true if they apply (it was not made
+ * yet); otherwise returns false and writes one line to stderr. Call it first in main(), before
+ * anything sends, makes a sink or a lifecycle. Thread-safe.
+ *
+ *     spdlog_sdnotify::notifier_options options;
+ *     options.unset_environment = true;
+ *     spdlog_sdnotify::set_default_notifier_options(options);
+ */
+SPDLOG_SDNOTIFY_API bool set_default_notifier_options(notifier_options options);
 
 /**
  * One call, like sd_notify(): sends `msg` through default_notifier().

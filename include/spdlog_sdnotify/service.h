@@ -6,11 +6,16 @@
 #include <spdlog_sdnotify/status_sink.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 namespace spdlog_sdnotify {
 
 /// What `service` sets up: the status text and the lifecycle, on one dispatcher.
 struct service_config {
+    /// Options of default_notifier(), applied first (set_default_notifier_options()); they
+    /// apply only if nothing made the default notifier before the service.
+    std::optional<notifier_options> notifier;
     /// Which records become STATUS= (level, filter, pattern, sticky errors).
     status_sink_config status;
     /// READY / RELOADING / STOPPING rules, signals, watchdog, timeout extensions; its
@@ -46,9 +51,14 @@ private:
 };
 
 inline service::service(service_config config) {
+    if (config.notifier) (void)set_default_notifier_options(*config.notifier);
+    // The deprecated spellings apply only where the new ones are unset.
+    if (!config.status.dispatcher) config.status.dispatcher = std::move(config.status.target);
+    if (!config.lifecycle.dispatcher)
+        config.lifecycle.dispatcher = std::move(config.lifecycle.target);
     // One dispatcher for both: the lifecycle's messages go before the status they carry.
-    if (!config.lifecycle.target) config.lifecycle.target = config.status.target;
-    if (!config.status.target) config.status.target = config.lifecycle.target;
+    if (!config.lifecycle.dispatcher) config.lifecycle.dispatcher = config.status.dispatcher;
+    if (!config.status.dispatcher) config.status.dispatcher = config.lifecycle.dispatcher;
     status_ = std::make_shared<status_sink_mt>(std::move(config.status));
     lifecycle_ = std::make_unique<spdlog_sdnotify::lifecycle>(std::move(config.lifecycle), status_);
 }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -34,9 +35,9 @@ struct status_sink_config {
     /// Optional extra selection, on the logging thread: return true to forward the record
     /// (look at msg.logger_name, msg.level, msg.payload). Keep it cheap.
     std::function<bool(const spdlog::details::log_msg &)> filter;
-    /// Records at or above this level hold the status for dispatcher_options::sticky_for, so
-    /// that an error stays visible; spdlog::level::off disables it.
-    spdlog::level::level_enum sticky_level = spdlog::level::err;
+    /// Deprecated: set dispatcher_options::sticky_level instead. When set, this sink's records at
+    /// or above it hold the status (spdlog::level::off: none do), whatever the dispatcher says.
+    std::optional<spdlog::level::level_enum> sticky_level;
     /// Empty: the raw payload. Otherwise a spdlog pattern for the text, e.g. "[%l] %v"
     /// (the same as calling set_pattern() on the sink).
     std::string pattern;
@@ -46,7 +47,9 @@ struct status_sink_config {
     /// `pattern`. On: the status follows the logger's pattern like any spdlog sink.
     bool follow_logger_pattern = false;
     /// Where to send; null means the process-wide dispatcher::default_instance().
-    std::shared_ptr<dispatcher> target;
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
+    /// Deprecated: use dispatcher (which wins when both are set).
+    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 /**
@@ -77,12 +80,17 @@ template <typename Mutex>
 class status_sink final : public spdlog::sinks::sink, private details::status_source {
 public:
     explicit status_sink(status_sink_config config = {})
-        : dispatcher_(config.target ? std::move(config.target) : dispatcher::default_instance()),
+        : dispatcher_(config.dispatcher ? std::move(config.dispatcher)
+                      : config.target   ? std::move(config.target)
+                                        : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           plain_writes_(details::dispatcher_access::plain_writes(*dispatcher_)),
           filter_(std::move(config.filter)),
           follow_logger_pattern_(config.follow_logger_pattern),
-          sticky_level_(config.sticky_level) {
+          own_sticky_level_(config.sticky_level.value_or(spdlog::level::off)),
+          sticky_level_(config.sticky_level
+                            ? &own_sticky_level_
+                            : &details::dispatcher_access::sticky_level(*dispatcher_)) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
         if (target_ != nullptr) {
@@ -122,7 +130,8 @@ public:
                 while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                     text.remove_suffix(1);
             }
-            details::status_cells::publish(*cell, text, msg.level >= sticky_level_, msg.time);
+            details::status_cells::publish(
+                *cell, text, msg.level >= sticky_level_->load(std::memory_order_relaxed), msg.time);
             cell = nullptr;
             details::dispatcher_access::source_changed(*target_);
         }
@@ -167,7 +176,9 @@ private:
     const bool plain_writes_;
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     const bool follow_logger_pattern_;
-    spdlog::level::level_enum sticky_level_;
+    // The dispatcher's sticky level, or this sink's own (deprecated) one: one relaxed load.
+    const std::atomic<spdlog::level::level_enum> own_sticky_level_;
+    const std::atomic<spdlog::level::level_enum> *const sticky_level_;
     std::mutex pattern_mutex_;
     std::unique_ptr<spdlog::formatter> pattern_;
     std::atomic<std::uint64_t> pattern_generation_{0};

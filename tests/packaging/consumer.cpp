@@ -43,6 +43,18 @@ void check(bool ok, const char *what, const std::string &got) {
 }  // namespace
 
 int main() {
+    // 0. The process-wide notifier's options, set first as main() should.
+    spdlog_sdnotify::notifier_options notifier_options;
+    notifier_options.allow_forked_child = false;
+    const bool applied = spdlog_sdnotify::set_default_notifier_options(notifier_options);
+    check(applied, "set_default_notifier_options() first in main()", applied ? "true" : "false");
+    spdlog_sdnotify::dispatcher_options default_options;
+    default_options.sticky_level = spdlog::level::critical;
+    spdlog_sdnotify::configure_default_dispatcher(default_options);
+    const auto sticky = spdlog_sdnotify::dispatcher::default_instance()->sticky_level();
+    check(sticky == spdlog::level::critical, "configure_default_dispatcher()",
+          std::to_string(static_cast<int>(sticky)));
+
     // 1. The compiled protocol code.
     const std::string datagram = spdlog_sdnotify::message{}.ready().status("x").str();
     check(datagram == "READY=1\nSTATUS=x\n", "message{}.ready().status(\"x\").str()", datagram);
@@ -79,7 +91,7 @@ int main() {
         auto notifier = std::make_shared<spdlog_sdnotify::notifier>(path);
         auto dispatcher = std::make_shared<spdlog_sdnotify::dispatcher>(notifier);
         spdlog_sdnotify::status_sink_config config;
-        config.target = dispatcher;
+        config.dispatcher = dispatcher;
         auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>(std::move(config));
         spdlog::logger logger("consumer", sink);
         logger.info("consumer {} of {}", 2, 3);
@@ -92,6 +104,9 @@ int main() {
     }
     check(received == "STATUS=consumer 2 of 3\n", "status_sink_mt through spdlog::logger",
           received);
+    const auto outcome = spdlog_sdnotify::notifier(path).status("gone").outcome();
+    check(outcome == spdlog_sdnotify::notify_result::kind::sent, "notify_result::outcome()",
+          std::to_string(static_cast<int>(outcome)));
 
     close(fd);
     unlink(path.c_str());

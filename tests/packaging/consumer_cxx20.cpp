@@ -15,6 +15,7 @@ int main() {
         .status = {.level = spdlog::level::info, .pattern = "[%l] %v"},
         .lifecycle = {.ready_when = rule::contains("listening on"),
                       .stopping_when = rule::contains("shutting down"),
+                      .failure_when = rule::any_at_least(spdlog::level::critical),
                       .stop_on_signals = true},
     });
     spdlog::info("listening on :8080");

@@ -6,6 +6,9 @@
 
 #include <spdlog_sdnotify/message.h>
 
+#include <spdlog/common.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -68,6 +71,8 @@ struct SPDLOG_SDNOTIFY_API dispatcher_access {
     static void remove_source(dispatcher &d, status_source *source) noexcept;
     static void source_changed(dispatcher &d) noexcept;
     static bool plain_writes(const dispatcher &d) noexcept;
+    // dispatcher_options::sticky_level, for a relaxed load per record.
+    static const std::atomic<spdlog::level::level_enum> &sticky_level(const dispatcher &d) noexcept;
 };
 
 }  // namespace details
