@@ -422,7 +422,7 @@ private:
     void answer_flush(std::uint64_t requested, bool ok);
     void deliver_reports();
     void failed(std::error_code ec, const char *what);
-    void emit(std::error_code ec, std::string_view what);
+    bool emit(std::error_code ec, std::string_view what);
     void barrier(steady::time_point deadline);
     void wait(steady::time_point until);
 
@@ -441,6 +441,7 @@ private:
     bool redact_cached_ = false;
     std::string last_status_datagram_;
     steady::time_point last_report_{};
+    bool address_reported_ = false;  // an unusable NOTIFY_SOCKET is said once
     std::uint64_t suppressed_ = 0;
     std::thread thread_;
 };
@@ -554,6 +555,18 @@ void sender::failed(std::error_code ec, const char *what) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.failures;
     }
+    // An unusable NOTIFY_SOCKET (a bare fd number from finit 4.4-4.12, a relative path) never
+    // gets better: say it once, naming the value, not once a minute for the process's life.
+    if (ec && ec == notifier_.address_error() && !control_off("address_once")) {
+        if (address_reported_) return;
+        try {
+            const std::string where =
+                "sending to NOTIFY_SOCKET=" + std::string(notifier_.address_text().substr(0, 200));
+            address_reported_ = emit(ec, where);
+        } catch (...) {
+        }
+        return;
+    }
     emit(ec, what);
 }
 
@@ -594,13 +607,13 @@ void sender::deliver_reports() {
 
 // To on_error at most once a second; without one, to stderr (where the journal keeps it) at
 // most once a minute, so that a receiver gone for good does not fill the journal.
-void sender::emit(std::error_code ec, std::string_view what) {
+bool sender::emit(std::error_code ec, std::string_view what) {
     const auto now = steady::now();
     const auto interval = thread_on_error_ ? std::chrono::seconds(1) : std::chrono::seconds(60);
     if ((!thread_on_error_ && !thread_to_stderr_) ||
         (last_report_ != steady::time_point{} && now - last_report_ < interval)) {
         ++suppressed_;
-        return;
+        return false;
     }
     last_report_ = now;
     const std::uint64_t suppressed = std::exchange(suppressed_, 0);
@@ -609,7 +622,7 @@ void sender::emit(std::error_code ec, std::string_view what) {
             thread_on_error_(ec, what, suppressed);
         } catch (...) {
         }
-        return;
+        return true;
     }
     try {
         const std::string text = ec.message();
@@ -619,6 +632,7 @@ void sender::emit(std::error_code ec, std::string_view what) {
         std::fflush(stderr);
     } catch (...) {
     }
+    return true;
 }
 
 notify_result sender::send_status(const std::string &text, send_policy::outcome &out) {

@@ -30,6 +30,9 @@ const char *message_of(errc e) noexcept {
             return "a user callback threw an exception";
         case errc::wiring:
             return "the lifecycle's wiring does not do what it was set up for";
+        case errc::fd_number_address:
+            return "NOTIFY_SOCKET is a file descriptor number (finit 4.4-4.12), not a socket "
+                   "address: unsupported";
     }
     return "unknown spdlog_sdnotify error";
 }

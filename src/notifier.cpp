@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 
+#include "controls.h"
 #include "parse.h"
 
 namespace spdlog_sdnotify {
@@ -50,6 +51,20 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
     constexpr std::size_t sun_path_size = sizeof(sockaddr_un::sun_path);
     if (text.find('\0') != std::string_view::npos) {
         ec = errc::bad_address;
+        return std::nullopt;
+    }
+    // finit 4.4-4.12 passed the notify socket as an inherited descriptor and put its number in
+    // NOTIFY_SOCKET ("3"), and counted any message ending in LF as READY. We do not write to an
+    // inherited descriptor: say so distinctly, rather than the generic bad_address, so that the
+    // operator sees why nothing arrives. (The control treats the number as a relative path, as
+    // a client that takes "anything but @" for a path would, and sends to ./3.)
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+        if (details::control_off("fd_number_address")) {
+            a.family = kind::path;
+            a.name = std::string(text);
+            return a;
+        }
+        ec = errc::fd_number_address;
         return std::nullopt;
     }
     if (!text.empty() && text.front() == '/') {
@@ -137,6 +152,8 @@ int notify_result::code() const noexcept {
             return -EMSGSIZE;
         case errc::bad_address:
             return -EPROTO;
+        case errc::fd_number_address:
+            return -EAFNOSUPPORT;
         case errc::forked_child:
             return -EPERM;
         case errc::short_write:
@@ -168,6 +185,7 @@ void notifier::init(std::string_view address) {
     creator_pid_ = ::getpid();
     if (address.empty()) return;  // no service manager: every send is a quiet no-op
     configured_ = true;
+    address_text_ = std::string(address);
     address_ = notify_address::parse(address, address_error_);
     if (!address_) return;
     if (address_->family == notify_address::kind::vsock) {

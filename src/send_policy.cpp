@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "controls.h"
+
 namespace spdlog_sdnotify {
 namespace details {
 namespace {
@@ -195,6 +197,7 @@ void send_policy::done(const item &it, outcome result, time_point now) {
     using kind = item::kind;
     if (result == outcome::retry_later) {
         backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, max_backoff);
+        if (control_off("backoff")) backoff_ = first_backoff;  // a try every 10 ms, for ever
         retry_at_ = now + backoff_;
         return;  // kept pending: lifecycle stays queued, the merged kinds stay set
     }

@@ -8,12 +8,14 @@
 #include <spdlog_sdnotify/dispatcher.h>
 #include <spdlog_sdnotify/receiver.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -104,5 +106,56 @@ inline std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_to(
     return std::make_shared<spdlog_sdnotify::dispatcher>(
         std::make_shared<spdlog_sdnotify::notifier>(rx.address()), std::move(options));
 }
+
+/// What the process writes to stderr (fd 2) while it lives, for counting the diagnostics an
+/// operator would see in the journal; text() may be read at any time.
+class stderr_capture {
+public:
+    stderr_capture() {
+        char tmpl[] = "/tmp/sdnotify-stderr-XXXXXX";
+        fd_ = mkstemp(tmpl);
+        if (fd_ < 0) throw std::runtime_error("mkstemp failed");
+        path_ = tmpl;
+        std::fflush(stderr);
+        saved_ = dup(2);
+        dup2(fd_, 2);
+    }
+    ~stderr_capture() {
+        std::fflush(stderr);
+        dup2(saved_, 2);
+        ::close(saved_);
+        ::close(fd_);
+        unlink(path_.c_str());
+    }
+    stderr_capture(const stderr_capture &) = delete;
+    stderr_capture &operator=(const stderr_capture &) = delete;
+
+    std::string text() const {
+        std::fflush(stderr);
+        std::string out;
+        char buf[4096];
+        for (off_t at = 0;;) {
+            const ssize_t n = pread(fd_, buf, sizeof buf, at);
+            if (n <= 0) break;
+            out.append(buf, static_cast<std::size_t>(n));
+            at += n;
+        }
+        return out;
+    }
+    /// Lines that contain `needle`.
+    std::size_t count(const std::string &needle) const {
+        const std::string t = text();
+        std::size_t n = 0;
+        for (std::size_t at = 0; (at = t.find(needle, at)) != std::string::npos;
+             at += needle.size())
+            ++n;
+        return n;
+    }
+
+private:
+    int fd_ = -1;
+    int saved_ = -1;
+    std::string path_;
+};
 
 }  // namespace test

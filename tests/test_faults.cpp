@@ -162,6 +162,58 @@ TEST_CASE("notify_socket_pointing_at_the_wrong_thing", "[faults]") {
     rmdir(dir.c_str());
 }
 
+namespace {
+// The set-up of an application under finit 4.4-4.12 (NOTIFY_SOCKET=3): a status logger and a
+// lifecycle that announces READY, on a dispatcher of their own; logs for `span`.
+std::shared_ptr<dispatcher> log_under_fd_number(dispatcher_options o,
+                                                std::chrono::milliseconds span) {
+    setenv("NOTIFY_SOCKET", "3", 1);
+    o.min_interval = 10ms;
+    auto d = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(), o);
+    auto log = status_logger(d);
+    spdlog_sdnotify::lifecycle_config lc;
+    lc.dispatcher = d;
+    lc.attach_to_all = false;
+    lc.watchdog = false;
+    lc.ready_when = spdlog_sdnotify::rule::contains("listening");
+    spdlog_sdnotify::lifecycle life(lc);
+    life.attach(log);
+    log->info("listening");
+    const auto until = std::chrono::steady_clock::now() + span;
+    for (long i = 0; std::chrono::steady_clock::now() < until; ++i) {
+        log->info("request {}", i);
+        std::this_thread::sleep_for(1ms);
+    }
+    d->flush(300ms);
+    return d;
+}
+}  // namespace
+
+TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_on_stderr", "[faults][address]") {
+    test::stderr_capture err;
+    auto d = log_under_fd_number({}, 500ms);  // errors_to_stderr, the default
+    const std::string text = err.text();
+    INFO("stderr:\n" << text << d->get_stats().failures << " failed sends");
+    CHECK(d->get_stats().failures >= 2);  // READY and many statuses were refused
+    CHECK(d->get_stats().lifecycle_sent == 0);
+    CHECK(err.count("spdlog_sdnotify: error:") == 1);
+    CHECK(err.count("NOTIFY_SOCKET=3: NOTIFY_SOCKET is a file descriptor number (finit 4.4-4.12), "
+                    "not a socket address: unsupported") == 1);
+}
+
+// on_error may be called once a second; an unusable address is still said only once.
+TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_to_on_error", "[faults][address]") {
+    error_log errors;
+    dispatcher_options o;
+    o.on_error = errors.handler();
+    auto d = log_under_fd_number(o, 2500ms);
+    std::lock_guard<std::mutex> lock(errors.m);
+    INFO(errors.errors.size() << " reports, " << d->get_stats().failures << " failed sends");
+    CHECK(d->get_stats().failures >= 3);
+    REQUIRE(errors.errors.size() == 1);
+    CHECK(errors.errors.front() == spdlog_sdnotify::errc::fd_number_address);
+}
+
 TEST_CASE("no_file_descriptors_left", "[faults]") {
     fake_receiver rx;
     error_log errors;

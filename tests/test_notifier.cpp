@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,6 +209,63 @@ TEST_CASE("notify_socket_with_bad_value_from_environment", "[notifier][address]"
     CHECK(n.enabled());
     CHECK(n.address_error() == errc::bad_address);
     CHECK(n.ready().error() == errc::bad_address);
+}
+
+// finit 4.4-4.12 put the number of an inherited descriptor in NOTIFY_SOCKET ("3"). It is not an
+// address: a distinct error that says so, and never a send to a relative path "3" (which a
+// client taking "anything but @" for a path would do; the control, fd_number_address, does).
+TEST_CASE("a_bare_fd_number_in_notify_socket_is_unsupported_never_a_path", "[notifier][address]") {
+    char tmpl[] = "/tmp/sdnotify-fdnum-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    char old_cwd[4096];
+    REQUIRE(getcwd(old_cwd, sizeof old_cwd) != nullptr);
+    REQUIRE(chdir(dir.c_str()) == 0);
+    // A datagram socket at ./3, where a send to the relative path "3" would land.
+    const int rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(rx >= 0);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    un.sun_path[0] = '3';
+    REQUIRE(bind(rx, reinterpret_cast<const sockaddr *>(&un), sizeof un) == 0);
+    for (const char *text : {"3", "0", "12", "007"}) {
+        INFO("NOTIFY_SOCKET=" << text);
+        std::error_code ec;
+        CHECK_FALSE(notify_address::parse(text, ec));
+        CHECK(ec == errc::fd_number_address);
+        setenv("NOTIFY_SOCKET", text, 1);
+        notifier n;
+        CHECK(n.enabled());  // configured, so never taken for "not under a manager" either
+        CHECK(n.address_error() == errc::fd_number_address);
+        CHECK(n.address_text() == text);
+        for (const auto &r : {n.ready(), n.send_raw("READY=1\n"), n.status("x"), n.open()}) {
+            CHECK(r.is_failed());
+            CHECK_FALSE(r.is_sent());
+            CHECK(r.error() == errc::fd_number_address);
+            CHECK(r.code() == -EAFNOSUPPORT);
+        }
+        CHECK(n.send_signal_safe("READY=1\n", 8) < 0);
+    }
+    char buf[64];
+    const ssize_t got = recv(rx, buf, sizeof buf, MSG_DONTWAIT);
+    const int got_errno = errno;
+    close(rx);
+    unlink("3");
+    REQUIRE(chdir(old_cwd) == 0);
+    rmdir(dir.c_str());
+    CHECK(got < 0);  // nothing reached ./3
+    CHECK(got_errno == EAGAIN);
+    const std::string text = std::error_code(errc::fd_number_address).message();
+    INFO(text);
+    CHECK(text.find("file descriptor number") != std::string::npos);
+    CHECK(text.find("finit 4.4-4.12") != std::string::npos);
+    CHECK(text.find("unsupported") != std::string::npos);
+    // Numbers with anything else are still the generic error, and a path with digits is fine.
+    std::error_code ec;
+    CHECK_FALSE(notify_address::parse("3x", ec));
+    CHECK(ec == errc::bad_address);
+    CHECK(notify_address::parse("/run/3", ec));
+    CHECK(notify_address::parse("@3", ec));
 }
 
 TEST_CASE("vsock_without_a_transport_fails_cleanly", "[notifier][address]") {
@@ -455,12 +514,12 @@ TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]
 
 TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
     std::set<std::string> seen;
-    for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::wiring); ++v) {
+    for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::fd_number_address); ++v) {
         const auto text = make_error_code(static_cast<errc>(v)).message();
         CHECK(text != "unknown spdlog_sdnotify error");
         seen.insert(text);
     }
-    CHECK(seen.size() == static_cast<std::size_t>(errc::wiring));
+    CHECK(seen.size() == static_cast<std::size_t>(errc::fd_number_address));
     CHECK(make_error_code(errc::short_write).message() == "notify datagram was sent short");
     CHECK(spdlog_sdnotify::error_category().message(0) == "unknown spdlog_sdnotify error");
     CHECK(std::string(spdlog_sdnotify::error_category().name()) == "spdlog_sdnotify");

@@ -44,7 +44,8 @@ struct dispatcher_options {
     /// message goes at once and its text follows as a STATUS of its own, so a slow redactor
     /// never holds READY or STOPPING back.
     std::function<std::string(std::string_view)> redact;
-    /// Failures, at most one call per second, on the dispatcher's thread.
+    /// Failures, at most one call per second, on the dispatcher's thread. An unusable
+    /// NOTIFY_SOCKET (errc::bad_address, errc::fd_number_address, ...) is reported only once.
     error_handler on_error;
     /// Without on_error, failures go to stderr (the journal, for a service), at most one line a
     /// minute: "spdlog_sdnotify: error: sending STATUS: Connection refused (3 more ...)".

@@ -26,6 +26,8 @@ enum class errc {
     callback_failed,    // a user callback (filter, formatter, redaction) threw
     wiring,             // the set-up does not do what it says (a replaced handler, a logger
                         // without the lifecycle's sink, a rule that never matched)
+    fd_number_address,  // NOTIFY_SOCKET is a bare file descriptor number (finit 4.4-4.12 put
+                        // e.g. "3" there): not a socket address, unsupported
 };
 
 /** The category of errc values; its message() is a readable sentence for logs (src/error.cpp,

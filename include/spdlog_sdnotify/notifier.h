@@ -38,7 +38,8 @@ struct SPDLOG_SDNOTIFY_API notify_address {
     vsock_type type =
         vsock_type::any;  // "vsock:": DGRAM, falling back as systemd's sd_notify() does
 
-    /// Fills `ec` with errc::bad_address or errc::address_too_long when `text` is not usable.
+    /// Fills `ec` with errc::bad_address or errc::address_too_long when `text` is not usable,
+    /// errc::fd_number_address when it is a bare descriptor number (finit 4.4-4.12: "3").
     static std::optional<notify_address> parse(std::string_view text, std::error_code &ec);
     /// The address written back in NOTIFY_SOCKET form.
     std::string to_string() const;
@@ -112,6 +113,8 @@ public:
     bool enabled() const noexcept { return configured_; }
     const std::optional<notify_address> &address() const noexcept { return address_; }
     std::error_code address_error() const noexcept { return address_error_; }
+    /// The address as it was given (NOTIFY_SOCKET's value), also when it is unusable.
+    std::string_view address_text() const noexcept { return address_text_; }
 
     notify_result send(const message &msg) noexcept;
     /// Sends pre-built bytes as one datagram: at most max_datagram_size bytes, no NUL.
@@ -154,6 +157,7 @@ private:
     bool configured_ = false;
     std::optional<notify_address> address_;
     std::error_code address_error_;
+    std::string address_text_;
     // Built once so that sends, including the signal-safe one, only call sendto().
     sockaddr_storage sockaddr_{};
     socklen_t sockaddr_len_ = 0;
