@@ -143,6 +143,7 @@ struct lifecycle_state {
     std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
     bool reported_no_ready = false;
     void check_wiring();
+    void report_match_errors();
 
     state get() const noexcept { return static_cast<state>(link::state(*target)); }
 
@@ -366,8 +367,29 @@ void at_exit_hook() {
 
 }  // namespace
 
+struct details::rule_access {
+    static const text_test *text(const std::optional<rule> &r) noexcept {
+        return r ? r->text_.get() : nullptr;
+    }
+};
+
+// A regex that PCRE2 could not test (match limit, no memory) silently never fires: say so.
+void details::lifecycle_state::report_match_errors() {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto *r :
+         {&config.ready_when, &config.reloading_when, &config.reloaded_when, &config.stopping_when,
+          &config.failure_when, &config.fatal_when, &config.progress_when, &config.alive_when}) {
+        if (const text_test *t = rule_access::text(*r)) {
+            const std::string errors = t->take_errors(now);
+            if (!errors.empty()) link::diagnose(*target, errors);
+        }
+    }
+}
+
 void details::lifecycle_state::check_wiring() {
-    if (closed.load() || control_off("wiring_check")) return;
+    if (closed.load()) return;
+    report_match_errors();
+    if (control_off("wiring_check")) return;
     if (handles_signals) {
         if (g_signals.term_installed) check_handler(SIGTERM, g_signals.previous_term, "SIGTERM");
         if (g_signals.int_installed) check_handler(SIGINT, g_signals.previous_int, "SIGINT");

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "controls.h"
+
 namespace spdlog_sdnotify {
 namespace details {
 
@@ -34,6 +36,7 @@ std::shared_ptr<const text_test> text_test::literal(std::string text) {
 
 std::shared_ptr<const text_test> text_test::regex(std::string pattern) {
     std::shared_ptr<text_test> t(new text_test);
+    t->pattern_ = pattern;
     int error = 0;
     PCRE2_SIZE offset = 0;
     // Bytes, not UTF: a log line that is not valid UTF-8 is still searched, as std::regex did.
@@ -63,11 +66,36 @@ bool text_test::found_in(std::string_view text) const noexcept {
                text.data() + text.size();
     }
     pcre2_match_data *data = thread_match_data();
-    if (data == nullptr) return false;  // no memory for it: the rule does not fire
+    if (data == nullptr) {
+        failed(PCRE2_ERROR_NOMEMORY);
+        return false;
+    }
     const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
     const int rc = jit_ ? pcre2_jit_match(code_, subject, text.size(), 0, 0, data, nullptr)
                         : pcre2_match(code_, subject, text.size(), 0, 0, data, nullptr);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) failed(rc);
     return rc >= 0;  // 0: matched, with more groups than the one pair we keep
+}
+
+void text_test::failed(int code) const noexcept {
+    last_error_.store(code, std::memory_order_relaxed);
+    errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string text_test::take_errors(std::chrono::steady_clock::time_point now) const {
+    const std::uint64_t errors = errors_.load(std::memory_order_relaxed);
+    if (errors == errors_reported_ || now < next_report_ || control_off("match_errors")) return {};
+    const std::uint64_t count = errors - errors_reported_;
+    errors_reported_ = errors;
+    next_report_ = now + std::chrono::minutes(1);
+    PCRE2_UCHAR reason[256];
+    if (pcre2_get_error_message(last_error_.load(std::memory_order_relaxed), reason,
+                                sizeof reason) < 0)
+        reason[0] = 0;
+    return "rule::regex(\"" + pattern_ + "\") could not test " + std::to_string(count) +
+           (count == 1 ? " record" : " records") + " (" + reinterpret_cast<const char *>(reason) +
+           "): the rule did not fire for them; simplify the pattern (nested repeats such as "
+           "(a+)+ backtrack without end on some lines) or use rule::contains()";
 }
 
 }  // namespace details

@@ -868,3 +868,26 @@ TEST_CASE("new_members_win_over_the_deprecated_ones", "[lifecycle][deprecated]")
     REQUIRE(got.size() == 1);
     CHECK(got[0] == "ERRNO=5\nSTATUS=new rule\n");
 }
+
+// A regex that PCRE2 gives up on (its match limit: nested repeats backtracking on a line that
+// almost matches) silently never fires. The operator hears of it once, with the pattern, the
+// count and the reason; then nothing for a minute, however many records fail meanwhile.
+TEST_CASE("a_regex_that_cannot_be_tested_is_reported_once", "[lifecycle][wiring]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    auto c = f.config();
+    c.attach_to_all = false;
+    c.ready_when = rule::regex("^(a+)+$");
+    lifecycle life(c);
+    auto log = std::make_shared<spdlog::logger>("app", life.sink());
+    const std::string almost(40, 'a');
+    log->info(almost + "b");  // 2^40 ways to fail: past PCRE2's match limit
+    REQUIRE(w.wait_for("could not test 1 record"));
+    CHECK(w.wait_for("^(a+)+$"));
+    CHECK(w.wait_for("match limit"));
+    CHECK(life.current_state() == lifecycle::state::starting);
+    log->info(almost + "b");
+    std::this_thread::sleep_for(1500ms);  // a check ran: nothing new said within the minute
+    CHECK(w.size() == 1);
+}

@@ -303,11 +303,11 @@ TEST_CASE("lock_free_cells_never_send_a_torn_text", "[status_sink]") {
                 if (i % 64 == 0) std::this_thread::yield();
             }
         });
-    // Until 200 texts were checked (10 s at most: a sanitizer's build is slow, and four busy
+    // Until 3000 texts were checked (10 s at most: a sanitizer's build is slow, and four busy
     // writers leave the sender little of two cores).
     std::size_t checked = 0;
     const auto until = std::chrono::steady_clock::now() + 10s;
-    while (checked < 200 && std::chrono::steady_clock::now() < until) {
+    while (checked < 3000 && std::chrono::steady_clock::now() < until) {
         auto p = f.rx.next(100ms);
         if (!p) continue;
         const auto text = p->find("STATUS");
@@ -397,7 +397,7 @@ TEST_CASE("shared_cells_never_send_a_torn_text", "[status_sink]") {
         });
     std::size_t checked = 0;
     const auto until = std::chrono::steady_clock::now() + 10s;
-    while (checked < 200 && std::chrono::steady_clock::now() < until) {
+    while (checked < 3000 && std::chrono::steady_clock::now() < until) {
         auto p = f.rx.next(100ms);
         if (!p) continue;
         const auto text = p->find("STATUS");

@@ -24,7 +24,8 @@ namespace spdlog_sdnotify {
 
 namespace details {
 class text_test;
-}
+struct rule_access;
+}  // namespace details
 
 /**
  * Which log records an event is recognised by: a text, a regex or a predicate, optionally only
@@ -66,6 +67,7 @@ public:
     bool matches(const spdlog::details::log_msg &msg) const;
 
 private:
+    friend struct details::rule_access;
     std::optional<std::string> logger_;
     spdlog::level::level_enum min_level_ = spdlog::level::trace;
     // The text test, prepared once (a Boyer-Moore-Horspool searcher or a compiled regex) and
