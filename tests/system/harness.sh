@@ -75,6 +75,8 @@ usage:
       --show PROPS           comma list for `systemctl show -p` (default: a notify-centric set)
       --debug-pid1           raise PID 1's log level to debug during the run (shows NotifyAccess
                              rejections etc.)
+      --user                 run the unit under the user manager of a user made for it
+                             (user@UID.service, `systemctl --user`), not under PID 1
       --keep                 leave the container up afterwards (a later run skips ~1 s boot + ~0.5 s poweroff)
       --bind-ro DIR          when this run boots the container: bind DIR read-only, same path
       --unit-file FILE       use this unit file (ExecStart='s program becomes the staged EXE;
@@ -132,6 +134,39 @@ IN() {  # run a command inside the container, with a clean environment
   nsenter -t "$l" -a -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     SYSTEMD_COLORS=0 SYSTEMD_PAGER=cat SYSTEMD_LESS= TERM=dumb "$@"
 }
+
+# systemctl for the unit under test: PID 1's, or with --user the test user's manager.
+USER_MODE=0 MANAGER_PID=1
+TEST_USER=sdnuser TEST_UID=1500
+SC() {
+  if [[ $USER_MODE == 1 ]]; then
+    IN runuser -u "$TEST_USER" -- env XDG_RUNTIME_DIR="/run/user/$TEST_UID" systemctl --user "$@"
+  else
+    IN systemctl "$@"
+  fi
+}
+# The test user and its manager (user@UID.service, as lingering or a login starts it).
+user_manager_up() {
+  IN id "$TEST_USER" >/dev/null 2>&1 ||
+    IN useradd -m -u "$TEST_UID" -s /bin/sh "$TEST_USER" || die "useradd failed"
+  # The minimal root has no pam_systemd (libpam-systemd), which would set XDG_RUNTIME_DIR.
+  local c; c="/proc/$(leader)/root"
+  if [[ ! -f $c/run/systemd/system/user@$TEST_UID.service.d/runtime-dir.conf ]]; then
+    mkdir -p "$c/run/systemd/system/user@$TEST_UID.service.d"
+    printf '[Service]\nEnvironment=XDG_RUNTIME_DIR=/run/user/%s\n' "$TEST_UID" \
+      > "$c/run/systemd/system/user@$TEST_UID.service.d/runtime-dir.conf"
+    IN systemctl daemon-reload
+  fi
+  IN systemctl start "user@$TEST_UID.service" || die "user@$TEST_UID.service did not start"
+  local i
+  for i in $(seq 50); do
+    SC is-system-running >/dev/null 2>&1 && return 0
+    [[ $(SC is-system-running 2>/dev/null) == degraded ]] && return 0
+    sleep 0.1
+  done
+  die "the user manager of $TEST_USER did not come up"
+}
+user_manager_pid() { IN systemctl show -p MainPID --value "user@$TEST_UID.service"; }
 
 cmd_setup() {
   local t0; t0=$(now)
@@ -238,7 +273,7 @@ cmd_status() {
 cmd_clean() { cmd_down; rm -rf "$ROOTFS" "$ROOTFS.new" "$STATE"; log "removed $ROOTFS"; }
 
 # ---------------------------------------------------------------- run
-DEFAULT_PROPS=Id,Type,NotifyAccess,ActiveState,SubState,Result,StatusText,StatusErrno,MainPID,ExecMainCode,ExecMainStatus,WatchdogUSec,TimeoutStartUSec,TimeoutStopUSec,NRestarts,ExecMainStartTimestampMonotonic,StateChangeTimestampMonotonic
+DEFAULT_PROPS=Id,Type,ControlGroup,NotifyAccess,ActiveState,SubState,Result,StatusText,StatusErrno,MainPID,ExecMainCode,ExecMainStatus,WatchdogUSec,TimeoutStartUSec,TimeoutStopUSec,NRestarts,ExecMainStartTimestampMonotonic,StateChangeTimestampMonotonic
 
 stage_exe() {  # $1 host exe, $2 container dir; prints LD_LIBRARY_PATH dir if libs were copied
   local exe=$1 dir=$2 c lib base copied=0 glibc_diff=0
@@ -265,7 +300,7 @@ stage_exe() {  # $1 host exe, $2 container dir; prints LD_LIBRARY_PATH dir if li
   return 0
 }
 
-show_state() { IN systemctl show -p ActiveState,SubState,Result,StatusText "$UNIT.service" 2>/dev/null; }
+show_state() { SC show -p ActiveState,SubState,Result,StatusText "$UNIT.service" 2>/dev/null; }
 
 # The start (or stop) job is queued synchronously by `systemctl ... --no-block`,
 # so "no job pending" means that it has run. Polling InvocationID is not enough:
@@ -273,7 +308,7 @@ show_state() { IN systemctl show -p ActiveState,SubState,Result,StatusText "$UNI
 # StatusText and ExecMain*.
 check_cond() {  # $1 cond. 0 met, 1 not yet, 3 unit is dead (cannot be met any more)
   local cond=$1 s act sub stat job
-  s=$(IN systemctl show -p ActiveState,SubState,StatusText,Job "$UNIT.service" 2>/dev/null)
+  s=$(SC show -p ActiveState,SubState,StatusText,Job "$UNIT.service" 2>/dev/null)
   act=$(sed -n 's/^ActiveState=//p' <<<"$s"); sub=$(sed -n 's/^SubState=//p' <<<"$s")
   stat=$(sed -n 's/^StatusText=//p' <<<"$s"); job=$(sed -n 's/^Job=//p' <<<"$s")
   local dead=0; [[ -z $job && ( $act == inactive || $act == failed ) ]] && dead=1
@@ -285,9 +320,11 @@ check_cond() {  # $1 cond. 0 met, 1 not yet, 3 unit is dead (cannot be met any m
     failed)   [[ $act == failed ]] && return 0 ;;
     status:*) grep -Eq -- "${cond#status:}" <<<"$stat" && return 0 ;;
     prop:*)   local kv=${cond#prop:}
-              [[ $(IN systemctl show -p "${kv%%=*}" --value "$UNIT.service") == "${kv#*=}" ]] && return 0 ;;
+              [[ $(SC show -p "${kv%%=*}" --value "$UNIT.service") == "${kv#*=}" ]] && return 0 ;;
     log:*)    IN journalctl --no-pager -q -o cat --after-cursor="$CURSOR" \
-                _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" + _PID=1 2>/dev/null |
+                _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" \
+                + _SYSTEMD_USER_UNIT="$UNIT.service" + USER_UNIT="$UNIT.service" \
+                + _PID="$MANAGER_PID" 2>/dev/null |
                 grep -E -- "${cond#log:}" >/dev/null && return 0; return 1 ;;
     *) die "unknown wait condition: $cond" ;;
   esac
@@ -323,6 +360,7 @@ cmd_run() {
       --stop) stop=1; shift;;
       --show) show=$2; shift 2;;
       --keep) keep=1; shift;;
+      --user) USER_MODE=1; shift;;
       --debug-pid1) debug=1; shift;;
       --bind-ro) BIND_RO+=("$(realpath "$2")"); shift 2;;
       --unit-file) unit_file=$(realpath "$2"); shift 2;;
@@ -342,13 +380,20 @@ cmd_run() {
   local was_up=0; alive && was_up=1
   local t0; t0=$(now)
   cmd_up
+  local units=/run/systemd/system
+  MANAGER_PID=1
+  if [[ $USER_MODE == 1 ]]; then
+    user_manager_up
+    units=/run/systemd/user MANAGER_PID=$(user_manager_pid)
+    IN mkdir -p "$units"
+  fi
   local t_run; t_run=$(now)
   local dir=/run/rsd/$UNIT c
   c="/proc/$(leader)/root"
   if [[ $was_up == 1 ]]; then  # leftovers of an earlier run of this unit (--keep)
-    IN systemctl kill --signal=SIGKILL "$UNIT.service" >/dev/null 2>&1 || true
-    IN systemctl stop "$UNIT.service" >/dev/null 2>&1 || true
-    IN systemctl reset-failed "$UNIT.service" >/dev/null 2>&1 || true
+    SC kill --signal=SIGKILL "$UNIT.service" >/dev/null 2>&1 || true
+    SC stop "$UNIT.service" >/dev/null 2>&1 || true
+    SC reset-failed "$UNIT.service" >/dev/null 2>&1 || true
     rm -rf "$c$dir"
   fi
   local ldpath f q=() a
@@ -377,7 +422,7 @@ cmd_run() {
           for a in "${props[@]}"; do echo "$a"; done
         fi
       done < "$unit_file"
-    } > "$c/run/systemd/system/$UNIT.service"
+    } > "$c$units/$UNIT.service"
   else
   {
     echo "# written by harness.sh"
@@ -390,17 +435,17 @@ cmd_run() {
     echo "WorkingDirectory=$dir"
     [[ -n $ldpath ]] && echo "Environment=LD_LIBRARY_PATH=$ldpath"
     for a in "${props[@]}"; do echo "$a"; done
-  } > "$c/run/systemd/system/$UNIT.service"
+  } > "$c$units/$UNIT.service"
   fi
-  echo "=== unit file /run/systemd/system/$UNIT.service"
-  cat "$c/run/systemd/system/$UNIT.service"
-  IN systemctl daemon-reload
-  IN systemctl is-active --quiet "$UNIT.service" 2>/dev/null && die "unit $UNIT already active"
-  [[ $debug == 1 ]] && IN systemd-analyze log-level debug
+  echo "=== unit file $units/$UNIT.service ($([[ $USER_MODE == 1 ]] && echo "user manager of $TEST_USER, PID $MANAGER_PID" || echo "PID 1"))"
+  cat "$c$units/$UNIT.service"
+  SC daemon-reload
+  SC is-active --quiet "$UNIT.service" 2>/dev/null && die "unit $UNIT already active"
+  [[ $debug == 1 ]] && SC log-level debug
   IN journalctl --sync 2>/dev/null || true
   CURSOR=$(IN journalctl -q -n 1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p' | tail -1)
   local t_start; t_start=$(now)
-  IN systemctl start --no-block "$UNIT.service"
+  SC start --no-block "$UNIT.service"
 
   local w deadline
   rc=0
@@ -410,9 +455,9 @@ cmd_run() {
     if [[ $w == sleep:* ]]; then sleep "${w#sleep:}"; echo "slept ${w#sleep:}s; $(show_state | tr '\n' ' ')"; continue; fi
     if [[ $w == do:* ]]; then
       case ${w#do:} in
-        reload) IN systemctl reload --no-block "$UNIT.service" || rc=1 ;;
-        stop) IN systemctl stop --no-block "$UNIT.service" || rc=1 ;;
-        kill-*) IN systemctl kill --signal="${w#do:kill-}" "$UNIT.service" || rc=1 ;;
+        reload) SC reload --no-block "$UNIT.service" || rc=1 ;;
+        stop) SC stop --no-block "$UNIT.service" || rc=1 ;;
+        kill-*) SC kill --signal="${w#do:kill-}" "$UNIT.service" || rc=1 ;;
         *) die "unknown action: $w" ;;
       esac
       echo "did: ${w#do:}"; continue
@@ -423,33 +468,34 @@ cmd_run() {
     # Bounded: a unit in stop-sigterm after STOPPING=1 waits out TimeoutStopSec.
     local ts; ts=$(now)
     echo "=== systemctl stop"
-    IN systemctl stop --no-block "$UNIT.service" || true
+    SC stop --no-block "$UNIT.service" || true
     wait_for inactive "$(awk -v a="$ts" -v t="$timeout" 'BEGIN{printf "%.3f", a+t}')" "$ts" || true
   fi
   IN journalctl --sync 2>/dev/null || true
   echo "=== systemctl show $UNIT.service"
-  IN systemctl show -p "$show" "$UNIT.service" || true
+  SC show -p "$show" "$UNIT.service" || true
   echo "=== systemctl status $UNIT.service"
-  IN systemctl status --no-pager -l -n 0 "$UNIT.service" || true
+  SC status --no-pager -l -n 0 "$UNIT.service" || true
   echo "=== journal: the unit, and all PID 1 lines, since the start"
   IN journalctl --no-pager -q -o short-monotonic --after-cursor="$CURSOR" \
-     _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" + _PID=1 |
+     _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" + _SYSTEMD_USER_UNIT="$UNIT.service" \
+     + USER_UNIT="$UNIT.service" + _PID="$MANAGER_PID" |
      if [[ $debug == 1 ]]; then  # drop the bus chatter of our own systemctl polling
        grep -Ev 'private-bus-connection|Registering bus object|sd-bus: starting bus|(Accepted new|Got disconnect on) private connection|systemd-journald.service: (Got notification message from PID [0-9]+ \(FDSTORE=1\)|Added fd)'
      else cat; fi || true
-  [[ $debug == 1 ]] && IN systemd-analyze log-level info
+  [[ $debug == 1 ]] && SC log-level info
   # Tear down the unit: SIGKILL first, so that a unit stuck in stop-sigterm
   # (after STOPPING=1) does not make `systemctl stop` (or the container's
   # poweroff) wait out TimeoutStopSec.
-  IN systemctl kill --signal=SIGKILL "$UNIT.service" >/dev/null 2>&1 || true
+  SC kill --signal=SIGKILL "$UNIT.service" >/dev/null 2>&1 || true
   echo "=== timings: boot $(awk -v a="$t0" -v b="$t_run" 'BEGIN{printf "%.2f", b-a}') s (0 = reused), run $(since "$t_run") s"
   if [[ $keep == 0 && $was_up == 0 ]]; then
     cmd_down   # the volatile overlay goes with the container: nothing else to undo
   else
-    IN timeout 30 systemctl stop "$UNIT.service" >/dev/null 2>&1 || true
-    IN systemctl reset-failed "$UNIT.service" >/dev/null 2>&1 || true
-    rm -f "$c/run/systemd/system/$UNIT.service"; rm -rf "$c$dir"
-    IN systemctl daemon-reload || true
+    SC stop "$UNIT.service" >/dev/null 2>&1 || true
+    SC reset-failed "$UNIT.service" >/dev/null 2>&1 || true
+    rm -f "$c$units/$UNIT.service"; rm -rf "$c$dir"
+    SC daemon-reload || true
   fi
   return $rc
 }

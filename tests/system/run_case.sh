@@ -38,7 +38,8 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               worker_watchdog_by_records_alive worker_watchdog_by_records_hung
               worker_watchdog_timer_misses_a_hang
               worker_private_network worker_user_nobody
-              example_request_worker example_batch_job example_worker_service)
+              example_request_worker example_batch_job example_worker_service
+              user_ready user_worker_reload user_worker_stop)
 cases_trixie=(notify_reload worker_notify_reload)
 
 if [[ ${1:-} == list ]]; then
@@ -370,6 +371,34 @@ case $CASE in
     expect ActiveState active
     expect NRestarts 0
     jhas 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  # The same under the user manager (`systemctl --user`, user@1500.service): its own
+  # NOTIFY_SOCKET under $XDG_RUNTIME_DIR/systemd/notify, the same parser.
+  user_ready)
+    run --user -w active -w 'prop:StatusText=listening on :8080' -- \
+        'ready:listening on :8080' forever || fail "the user unit did not become active with the status"
+    expect ActiveState active
+    expect StatusText 'listening on :8080'
+    [[ $(shown ControlGroup) == */user@1500.service/* ]] ||
+      fail "not run by the user manager: ControlGroup=$(shown ControlGroup)"
+    pid1_ignored_nothing ;;
+  user_worker_reload)
+    EXE=$WORKER run --user -p 'ExecReload=/bin/kill -HUP $MAINPID' -w active \
+        -w 'status:^(listening on :8080|handled [0-9]+ requests)$' -w do:reload \
+        -w prop:ActiveState=reloading -w 'prop:StatusText=configuration reloaded' \
+        -w prop:ActiveState=active -- ||
+      fail "systemctl --user reload did not go reloading -> active"
+    expect ActiveState active
+    [[ $(shown ControlGroup) == */user@1500.service/* ]] ||
+      fail "not run by the user manager: ControlGroup=$(shown ControlGroup)"
+    pid1_ignored_nothing ;;
+  user_worker_stop)
+    EXE=$WORKER run --user --debug-pid1 --stop -w active -- || fail "the worker did not start"
+    jhas 'Got notification message from PID [0-9]+(: | \()STOPPING=1, STATUS=stopping \(SIGTERM\)' ||
+      fail "the user manager got no STOPPING=1 on systemctl --user stop"
+    jhas 'shut down cleanly' || fail "the app's own SIGTERM handling did not run"
+    jhas 'Failed with result' && fail "the unit failed"
+    expect Result success
     pid1_ignored_nothing ;;
   # The examples with the unit files they ship (examples/*.service).
   example_request_worker)
