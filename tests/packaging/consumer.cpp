@@ -11,6 +11,7 @@
 #include <spdlog_sdnotify/status_sink.h>
 #include <spdlog_sdnotify/version.h>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <stdlib.h>
@@ -104,6 +105,29 @@ int main() {
     }
     check(received == "STATUS=consumer 2 of 3\n", "status_sink_mt through spdlog::logger",
           received);
+
+    // 4. spdlog's set_formatter() (what logger->set_pattern() calls on every sink): the status
+    //    follows it with follow_logger_pattern, and keeps the raw payload without.
+    for (const bool follow : {true, false}) {
+        auto notifier = std::make_shared<spdlog_sdnotify::notifier>(path);
+        auto dispatcher = std::make_shared<spdlog_sdnotify::dispatcher>(notifier);
+        spdlog_sdnotify::status_sink_config config;
+        config.dispatcher = dispatcher;
+        config.follow_logger_pattern = follow;
+        spdlog::logger logger("consumer",
+                              std::make_shared<spdlog_sdnotify::status_sink_mt>(std::move(config)));
+        logger.set_formatter(std::make_unique<spdlog::pattern_formatter>("[%n] %v"));
+        logger.info("formatted");
+        dispatcher->flush(std::chrono::seconds(5));
+        char buffer[4096];
+        const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+        const std::string got = n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
+        check(got == (follow ? "STATUS=[consumer] formatted\n" : "STATUS=formatted\n"),
+              follow ? "set_formatter() with follow_logger_pattern"
+                     : "set_formatter() ignored without follow_logger_pattern",
+              got);
+    }
+
     const auto outcome = spdlog_sdnotify::notifier(path).status("gone").outcome();
     check(outcome == spdlog_sdnotify::notify_result::kind::sent, "notify_result::outcome()",
           std::to_string(static_cast<int>(outcome)));
