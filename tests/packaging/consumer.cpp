@@ -25,9 +25,13 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #ifndef CONSUMER_EXPECT_SPDLOG_HEADER_ONLY
 #define CONSUMER_EXPECT_SPDLOG_HEADER_ONLY 0
+#endif
+#ifndef CONSUMER_EXPECT_STD_FORMAT
+#define CONSUMER_EXPECT_STD_FORMAT 0
 #endif
 
 namespace {
@@ -68,6 +72,13 @@ int main() {
 #endif
     check(header_only == static_cast<bool>(CONSUMER_EXPECT_SPDLOG_HEADER_ONLY), "spdlog flavour",
           header_only ? "header-only" : "compiled");
+#ifdef SPDLOG_USE_STD_FORMAT
+    const bool std_format = std::is_same_v<spdlog::memory_buf_t, std::string>;
+#else
+    const bool std_format = false;
+#endif
+    check(std_format == static_cast<bool>(CONSUMER_EXPECT_STD_FORMAT),
+          "spdlog's formatting library", std_format ? "std::format" : "fmt");
 
     // 3. A status sink on a spdlog::logger, through a dispatcher and notifier to our own socket.
     char dir[] = "/tmp/sdnotify-consumer-XXXXXX";

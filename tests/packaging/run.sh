@@ -14,6 +14,10 @@
 #   run.sh shared            a shared build: only the marked API exported, consumers link and run
 #   run.sh header_only       configure the library with SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, build
 #                            only its target, install it, then find_package and pkg-config checks
+#   run.sh std_format        a C++20 project using spdlog header-only with std::format
+#                            (SPDLOG_USE_STD_FORMAT) that adds the library with add_subdirectory
+#                            and SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, compiled the same way; needs
+#                            <format> (g++ >= 13): skipped otherwise (exit status 77), saying why
 #
 # Environment (set by CMakeLists.txt): SDN_SOURCE_DIR, SDN_BUILD_DIR (the library's build tree),
 # SDN_WORK (this directory's build dir), SDN_CMAKE, SDN_GENERATOR, SDN_CXX, SDN_CXX_FLAGS and
@@ -22,7 +26,7 @@
 # SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only}
+mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only|std_format}
 prefix=$SDN_WORK/prefix
 jobs=${SDN_JOBS:-2}
 t0=$(date +%s.%N)
@@ -197,6 +201,31 @@ header_only)
                grep 'NEEDED.*libspdlog' >/dev/null; then
             fail "the header-only consumer links libspdlog"
         fi
+    fi
+    ;;
+std_format)
+    # std::format needs the compiler's <format> (libstdc++ 13, g++ >= 13): without it, a skip
+    # that says so (ctest's SKIP_RETURN_CODE 77), not a failure.
+    mkdir -p "$SDN_WORK/std_format-probe"
+    probe=$SDN_WORK/std_format-probe/probe.cpp
+    printf '%s\n' '#include <format>' '#if !defined(__cpp_lib_format)' '#error no std::format' \
+        '#endif' 'int main() { return std::format("{}", 1).size() == 1 ? 0 : 1; }' >"$probe"
+    # shellcheck disable=SC2086  # the flags are meant to be split
+    if ! "$SDN_CXX" ${SDN_CXX_FLAGS:-} -std=c++20 "$probe" -o "$probe.out" \
+           ${SDN_EXE_LINKER_FLAGS:-} >"$probe.log" 2>&1; then
+        say "SKIPPED: $("$SDN_CXX" --version | head -1) has no usable std::format (<format>" \
+            "needs g++ >= 13, e.g. Debian 13: scripts/test_debian13.sh runs this test):" \
+            "$(grep -m1 -E 'error|fatal' "$probe.log" || true)"
+        exit 77
+    fi
+    consumer_project "$here/std_format" "$SDN_WORK/std_format" \
+        -DSPDLOG_SDNOTIFY_SOURCE_DIR="$SDN_SOURCE_DIR" -DSPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON \
+        -DSPDLOG_SDNOTIFY_BUILD_WARNINGS="${SDN_WARNINGS:-OFF}"
+    run "$SDN_CMAKE" --build "$SDN_WORK/std_format" --target consumer_cxx20 -j"$jobs"
+    env -u NOTIFY_SOCKET "$SDN_WORK/std_format/consumer_cxx20"
+    if command -v readelf >/dev/null &&
+       readelf -d "$SDN_WORK/std_format/consumer" | grep 'NEEDED.*libspdlog' >/dev/null; then
+        fail "the header-only std::format consumer links libspdlog"
     fi
     ;;
 *)
