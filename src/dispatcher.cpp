@@ -442,6 +442,7 @@ private:
     std::string last_status_datagram_;
     steady::time_point last_report_{};
     bool address_reported_ = false;  // an unusable NOTIFY_SOCKET is said once
+    std::error_code outage_;  // the receiver full or away since it was said; cleared by a send
     std::uint64_t suppressed_ = 0;
     std::thread thread_;
 };
@@ -565,6 +566,18 @@ void sender::failed(std::error_code ec, const char *what) {
             address_reported_ = emit(ec, where);
         } catch (...) {
         }
+        return;
+    }
+    // A receiver that stopped reading (runc, crun, finit after READY) or went away (OpenRC
+    // unlinks its socket) may stay so for the process's life: one report per outage, the
+    // failures meanwhile counted into the next report's `suppressed`. A different error, or
+    // the next outage after a send got through, is said again.
+    if (retryable(ec) && !control_off("outage_once")) {
+        if (ec == outage_) {
+            ++suppressed_;
+            return;
+        }
+        if (emit(ec, what)) outage_ = ec;
         return;
     }
     emit(ec, what);
@@ -762,6 +775,7 @@ void sender::send_due(bool final) {
             }
             if (stops && r.is_sent()) stopping_sent_.store(true);
         }
+        if (r.is_sent()) outage_ = {};
         if (r.is_failed()) failed(r.error(), what);
         if (out == send_policy::outcome::retry_later) return;
     }

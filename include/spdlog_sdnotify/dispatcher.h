@@ -44,11 +44,12 @@ struct dispatcher_options {
     /// message goes at once and its text follows as a STATUS of its own, so a slow redactor
     /// never holds READY or STOPPING back.
     std::function<std::string(std::string_view)> redact;
-    /// Failures, at most one call per second, on the dispatcher's thread. An unusable
-    /// NOTIFY_SOCKET (errc::bad_address, errc::fd_number_address, ...) is reported only once.
+    /// Failures, at most one call per second, on the dispatcher's thread. A receiver that is
+    /// full or away is reported once per outage (the failures meanwhile come as `suppressed`
+    /// with the next call); an unusable NOTIFY_SOCKET (errc::fd_number_address, ...) only once.
     error_handler on_error;
-    /// Without on_error, failures go to stderr (the journal, for a service), at most one line a
-    /// minute: "spdlog_sdnotify: error: sending STATUS: Connection refused (3 more ...)".
+    /// Without on_error, the same reports go to stderr (the journal, for a service), at most one
+    /// line a minute: "spdlog_sdnotify: error: sending STATUS: Connection refused (3 more ...)".
     bool errors_to_stderr = true;
 };
 
