@@ -514,7 +514,8 @@ TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]
 
 TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
     std::set<std::string> seen;
-    for (int v = static_cast<int>(errc::bad_address); v <= static_cast<int>(errc::fd_number_address); ++v) {
+    for (int v = static_cast<int>(errc::bad_address);
+         v <= static_cast<int>(errc::fd_number_address); ++v) {
         const auto text = make_error_code(static_cast<errc>(v)).message();
         CHECK(text != "unknown spdlog_sdnotify error");
         seen.insert(text);
