@@ -412,7 +412,26 @@ public:
 
 private:
     // ------------------------------------------------------------------ the thread
+    // A flush() or stop() in progress, as the thread saw it at the top of a round.
+    struct flush_request {
+        bool active = false;  // something waits for the delivery
+        bool stopping = false;
+        bool with_barrier = false;
+        std::uint64_t requested = 0;
+        steady::time_point deadline{};
+    };
+    // How long to sleep, and whether a logging thread must wake us before that (idle).
+    struct sleep_plan {
+        steady::time_point until;
+        bool idle;
+    };
     void run();
+    void take_requests(steady::time_point now);
+    flush_request pending_flush();
+    void deliver(bool final);
+    bool handle_flush(const flush_request &f, steady::time_point now);
+    sleep_plan plan_sleep(steady::time_point now, bool urgent) const;
+    bool go_idle(steady::time_point now, steady::time_point &until);
     void intake(steady::time_point now);
     bool collect();
     void merge(const status_slot &slot, const void *from);
@@ -820,76 +839,103 @@ void sender::wait(steady::time_point until) {
     }
 }
 
+// The thread: take what was asked, deliver what is due, then either answer a flush or sleep
+// until the next thing is due.
 void sender::run() {
     for (;;) {
-        auto now = steady::now();
-        intake(now);
-        if (now >= next_periodic_) {
-            next_periodic_ = now + std::chrono::seconds(1);
-            try {
-                thread_periodic_();
-            } catch (...) {
-            }
-        }
-        deliver_reports();
-        bool stopping, flushing, with_barrier;
-        steady::time_point deadline;
-        std::uint64_t requested;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stopping = stop_;
-            requested = flush_requested_;
-            flushing = stopping || requested > flush_answered_;
-            deadline = flush_deadline_;
-            with_barrier = flush_barrier_ || stop_;
-        }
+        take_requests(steady::now());
+        const flush_request flush = pending_flush();
         const bool urgent = urgent_.load();
-        // The sinks' newest texts, then everything due (lifecycle first).
-        if (collect()) feed_status(steady::now());
-        send_due(flushing || urgent);
-        now = steady::now();
+        deliver(flush.active || urgent);
+        const auto now = steady::now();
         if (urgent && policy_.queued() == 0) urgent_.store(false);
-        if (flushing) {
-            if (policy_.idle(now)) {
-                if (with_barrier) barrier(deadline);
-                answer_flush(requested, true);
-                if (stopping) return;
-                continue;
-            }
-            if (now >= deadline) {
-                answer_flush(requested, false);
-                if (stopping) return;
-                continue;
-            }
-            wait(std::min(deadline, now + urgent_retry));
+        if (flush.active) {
+            if (handle_flush(flush, now)) return;
             continue;
         }
-        auto until = std::min(policy_.wake_at(now), next_periodic_);
-        if (urgent) until = std::min(until, now + urgent_retry);
-        // A text that arrives while min_interval or a retry pause runs could not go before that
-        // ends: look then, and let no logging thread wake us meanwhile. Otherwise a new text
-        // must wake us (the only syscall a logging thread ever makes for us), announced before
-        // the last look at the sources, so that a text published after that look sees it.
-        const auto ready_at = policy_.status_ready_at(now);
-        if (ready_at > now) {
-            until = std::min(until, ready_at);
-        } else if (until == steady::time_point::max() || until - now > thread_min_interval_) {
-            owner_.idle_.store(true);
-            // Logging threads published with plain stores: make them visible before the look
-            // below, and make idle_ visible to their next look. Should it ever fail, never sleep
-            // longer than min_interval instead.
-            if (owner_.process_barrier_ && !process_barrier()) {
-                owner_.idle_.store(false);
-                until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
-            } else if (!control_off("idle_recheck") && collect()) {
-                owner_.idle_.store(false);
-                feed_status(now);
-                continue;
-            }
-        }
-        wait(until);
+        sleep_plan plan = plan_sleep(now, urgent);
+        if (plan.idle && !go_idle(now, plan.until)) continue;
+        wait(plan.until);
         owner_.idle_.store(false);
     }
+}
+
+// Posted messages, options, signal hand-overs and evidence into the policy; the periodic
+// check when due; errors and diagnostics out to on_error or stderr.
+void sender::take_requests(steady::time_point now) {
+    intake(now);
+    if (now >= next_periodic_) {
+        next_periodic_ = now + std::chrono::seconds(1);
+        try {
+            thread_periodic_();
+        } catch (...) {
+        }
+    }
+    deliver_reports();
+}
+
+sender::flush_request sender::pending_flush() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_request f;
+    f.stopping = stop_;
+    f.requested = flush_requested_;
+    f.active = f.stopping || f.requested > flush_answered_;
+    f.deadline = flush_deadline_;
+    f.with_barrier = flush_barrier_ || stop_;
+    return f;
+}
+
+// The sinks' newest texts, then everything due (lifecycle first).
+void sender::deliver(bool final) {
+    if (collect()) feed_status(steady::now());
+    send_due(final);
+}
+
+// Answers the flush once nothing is left (after the barrier it asked for) or its deadline
+// passed; otherwise waits a little for the next try. Returns true when the thread is to end.
+bool sender::handle_flush(const flush_request &f, steady::time_point now) {
+    if (policy_.idle(now)) {
+        if (f.with_barrier) barrier(f.deadline);
+        answer_flush(f.requested, true);
+        return f.stopping;
+    }
+    if (now >= f.deadline) {
+        answer_flush(f.requested, false);
+        return f.stopping;
+    }
+    wait(std::min(f.deadline, now + urgent_retry));
+    return false;
+}
+
+sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const {
+    auto until = std::min(policy_.wake_at(now), next_periodic_);
+    if (urgent) until = std::min(until, now + urgent_retry);
+    // A text that arrives while min_interval or a retry pause runs could not go before that
+    // ends: look then, and let no logging thread wake us meanwhile. Otherwise a new text
+    // must wake us (the only syscall a logging thread ever makes for us), announced before
+    // the last look at the sources, so that a text published after that look sees it.
+    const auto ready_at = policy_.status_ready_at(now);
+    if (ready_at > now) return {std::min(until, ready_at), false};
+    return {until, until == steady::time_point::max() || until - now > thread_min_interval_};
+}
+
+// Announces the sleep (idle_) and looks at the sources once more: false if a text arrived,
+// which is delivered instead of sleeping. The order is the protocol (docs/design.md, "No lost
+// wake-up"): idle_ set, the barrier, then the last look.
+bool sender::go_idle(steady::time_point now, steady::time_point &until) {
+    owner_.idle_.store(true);
+    // Logging threads published with plain stores: make them visible before the look
+    // below, and make idle_ visible to their next look. Should it ever fail, never sleep
+    // longer than min_interval instead.
+    if (owner_.process_barrier_ && !process_barrier()) {
+        owner_.idle_.store(false);
+        until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
+    } else if (!control_off("idle_recheck") && collect()) {
+        owner_.idle_.store(false);
+        feed_status(now);
+        return false;
+    }
+    return true;
 }
 
 // ---------------------------------------------------------------------------- lifecycle_link

@@ -12,8 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <cstring>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -21,6 +19,10 @@
 
 #include "controls.h"
 #include "lifecycle_link.h"
+#include "lifecycle_keepalive.h"
+#include "lifecycle_messages.h"
+#include "lifecycle_rules.h"
+#include "lifecycle_settings.h"
 #include "text_test.h"
 
 namespace spdlog_sdnotify {
@@ -84,146 +86,75 @@ constexpr unsigned bits(std::initializer_list<service_state> states) noexcept {
     return mask;
 }
 
-std::size_t build_signal_datagram(signal_message kind, std::uint64_t monotonic_usec,
-                                  char *buf) noexcept {
-    // Datagrams are sent by length: nothing here is NUL-terminated.
-    auto put = [&buf](std::size_t at, std::string_view text) {
-        std::memcpy(buf + at, text.data(), text.size());
-        return at + text.size();
-    };
-    switch (kind) {
-        case signal_message::stop_term:
-            return put(0, "STOPPING=1\nSTATUS=stopping (SIGTERM)\n");
-        case signal_message::stop_int:
-            return put(0, "STOPPING=1\nSTATUS=stopping (SIGINT)\n");
-        case signal_message::ready_after_hup:
-            return put(0, "READY=1\nSTATUS=reloaded\n");
-        case signal_message::reloading: {
-            // RELOADING=1 with MONOTONIC_USEC in one datagram, as Type=notify-reload needs.
-            std::size_t n = put(0, "RELOADING=1\nMONOTONIC_USEC=");
-            n = static_cast<std::size_t>(std::to_chars(buf + n, buf + n + 24, monotonic_usec).ptr -
-                                         buf);
-            return put(n, "\nSTATUS=reloading (SIGHUP)\n");
-        }
-    }
-    return 0;
-}
-
-message make_signal_message(signal_message kind, std::uint64_t monotonic_usec) {
-    message m;
-    switch (kind) {
-        case signal_message::stop_term:
-            m.stopping().status("stopping (SIGTERM)");
-            break;
-        case signal_message::stop_int:
-            m.stopping().status("stopping (SIGINT)");
-            break;
-        case signal_message::ready_after_hup:
-            m.ready().status("reloaded");
-            break;
-        case signal_message::reloading:
-            m.reloading(std::chrono::microseconds(monotonic_usec)).status("reloading (SIGHUP)");
-            break;
-    }
-    return m;
-}
-
+// The lifecycle, composed of its parts: the validated settings, the rule set, the message
+// builder and the keep-alive plan. What it adds is the wiring: a match moves the state word
+// (link::transition) and posts the message with the ticket that move returned.
 struct lifecycle_state {
-    lifecycle_config config;
+    explicit lifecycle_state(lifecycle_config c) : settings(std::move(c)), rules(settings) {}
+
+    // The shared half of a state change: the compare-and-swap, then the message in its place.
+    template <typename Build>
+    bool change(unsigned from_mask, service_state to, Build build) {
+        const auto ticket = link::transition(*target, from_mask, to);
+        if (ticket == 0) return false;
+        link::post(*target, ticket, build());
+        return true;
+    }
+    bool to_ready(std::string_view text) {
+        return change(bits({service_state::starting, service_state::reloading}),
+                      service_state::ready,
+                      [&] { return lifecycle_messages::ready(text, keepalive.watchdog_on()); });
+    }
+    bool to_reloading(std::string_view text) {
+        return change(bits({service_state::ready}), service_state::reloading,
+                      [&] { return lifecycle_messages::reloading(text); });
+    }
+    bool to_stopping(std::string_view text) {
+        return change(
+            bits({service_state::starting, service_state::ready, service_state::reloading}),
+            service_state::stopping, [&] { return lifecycle_messages::stopping(text); });
+    }
+
+    // What the rule set asks for, done (lifecycle_rules::apply's `Actions`).
+    struct actions {
+        lifecycle_state &self;
+        void progress() noexcept { link::progress(*self.target); }
+        void alive() noexcept { link::alive(*self.target); }
+        void ready(std::string_view text) { self.to_ready(text); }
+        void reloading(std::string_view text) { self.to_reloading(text); }
+        void stopping(std::string_view text) { self.to_stopping(text); }
+        void failure(const spdlog::details::log_msg &msg) {
+            link::fatal(*self.target,
+                        lifecycle_messages::failure(msg, self.settings.config().failure_errno));
+        }
+    };
+    void on_record(const spdlog::details::log_msg &msg) {
+        if (closed.load(std::memory_order_relaxed)) return;
+        actions act{*this};
+        rules.apply(msg, link::state(*target), act);
+    }
+
+    state get() const noexcept { return static_cast<state>(link::state(*target)); }
+    const lifecycle_config &config() const noexcept { return settings.config(); }
+
+    const lifecycle_settings settings;
+    const lifecycle_rules rules;
+    lifecycle_keepalive keepalive;  // set once at construction, under systemd only
     std::shared_ptr<dispatcher> target;
     std::optional<std::chrono::microseconds> watchdog_interval;
     std::atomic<bool> closed{false};
     bool handles_signals = false;
-    bool reloads = true;  // false: refused at construction (no way back to READY)
 
     // Wiring checks (the dispatcher's thread only).
-    spdlog::sinks::sink *sink = nullptr;       // the lifecycle's own rule sink
-    spdlog::logger *default_logger = nullptr;  // the default logger attach_all() reached
-    std::vector<std::string> reported_loggers;
-    std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
-    bool reported_no_ready = false;
+    struct wiring_state {
+        spdlog::sinks::sink *sink = nullptr;       // the lifecycle's own rule sink
+        spdlog::logger *default_logger = nullptr;  // the default logger attach_all() reached
+        std::vector<std::string> reported_loggers;
+        std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+        bool reported_no_ready = false;
+    } wiring;
     void check_wiring();
     void report_match_errors();
-
-    state get() const noexcept { return static_cast<state>(link::state(*target)); }
-
-    bool watchdog_on() const noexcept { return config.watchdog && watchdog_interval.has_value(); }
-
-    bool to_ready(std::string_view text) {
-        const auto ticket =
-            link::transition(*target, bits({service_state::starting, service_state::reloading}),
-                             service_state::ready);
-        if (ticket == 0) return false;
-        message m;
-        m.ready();
-        if (!text.empty()) m.status(text);
-        if (watchdog_on()) m.watchdog();  // the first ping goes with READY
-        link::post(*target, ticket, std::move(m));
-        return true;
-    }
-
-    bool to_reloading(std::string_view text) {
-        const auto ticket =
-            link::transition(*target, bits({service_state::ready}), service_state::reloading);
-        if (ticket == 0) return false;
-        message m;
-        m.reloading();
-        if (!text.empty()) m.status(text);
-        link::post(*target, ticket, std::move(m));
-        return true;
-    }
-
-    bool to_stopping(std::string_view text) {
-        const auto ticket = link::transition(
-            *target,
-            bits({service_state::starting, service_state::ready, service_state::reloading}),
-            service_state::stopping);
-        if (ticket == 0) return false;
-        message m;
-        m.stopping();
-        if (!text.empty()) m.status(text);
-        link::post(*target, ticket, std::move(m));
-        return true;
-    }
-
-    void fatal(const spdlog::details::log_msg &msg) {
-        message m;
-        m.status(std::string_view(msg.payload.data(), msg.payload.size()));
-        if (config.failure_errno) {
-            if (const int e = config.failure_errno(msg); e > 0) m.errno_value(e);
-        }
-        link::fatal(*target, std::move(m));
-    }
-
-    void on_record(const spdlog::details::log_msg &msg) {
-        if (closed.load(std::memory_order_relaxed)) return;
-        const std::string_view text(msg.payload.data(), msg.payload.size());
-        const state s = get();
-        // Every record during start-up and shutdown is progress: it earns the next timeout
-        // extension.
-        if ((s == state::starting || s == state::stopping) &&
-            (!config.progress_when || config.progress_when->matches(msg)))
-            link::progress(*target);
-        if (config.alive_when && config.alive_when->matches(msg)) link::alive(*target);
-        switch (s) {
-            case state::starting:
-                if (config.ready_when && config.ready_when->matches(msg)) to_ready(text);
-                break;
-            case state::ready:
-                if (reloads && config.reloading_when && config.reloading_when->matches(msg))
-                    to_reloading(text);
-                break;
-            case state::reloading:
-                if (config.reloaded_when && config.reloaded_when->matches(msg)) to_ready(text);
-                break;
-            case state::stopping:
-                break;
-        }
-        // The state read above (to_stopping()'s compare-and-swap refuses a second STOPPING).
-        if (config.stopping_when && s != state::stopping && config.stopping_when->matches(msg))
-            to_stopping(text);
-        if (config.failure_when && config.failure_when->matches(msg)) fatal(msg);
-    }
 };
 
 }  // namespace details
@@ -360,7 +291,7 @@ void check_handler(int sig, struct sigaction &previous, const char *name) {
 
 void at_exit_hook() {
     lifecycle_state *self = g_signals.owner.load();
-    if (self == nullptr || !self->config.stop_at_exit) return;
+    if (self == nullptr || !self->config().stop_at_exit) return;
     if (details::lifecycle_link::forked(*self->target)) return;  // the parent's service, not ours
     if (self->to_stopping("")) self->target->flush(std::chrono::milliseconds(500));
 }
@@ -376,6 +307,7 @@ struct details::rule_access {
 // A regex that PCRE2 could not test (match limit, no memory) silently never fires: say so.
 void details::lifecycle_state::report_match_errors() {
     const auto now = std::chrono::steady_clock::now();
+    const lifecycle_config &config = settings.config();
     for (const auto *r :
          {&config.ready_when, &config.reloading_when, &config.reloaded_when, &config.stopping_when,
           &config.failure_when, &config.fatal_when, &config.progress_when, &config.alive_when}) {
@@ -397,10 +329,10 @@ void details::lifecycle_state::check_wiring() {
     }
     auto has_sink = [this](const spdlog::logger &l) {
         for (const auto &s : l.sinks())
-            if (s.get() == sink) return true;
+            if (s.get() == wiring.sink) return true;
         return false;
     };
-    if (config.attach_to_all) {
+    if (config().attach_to_all) {
         // Loggers that cannot reach the rules: made later, or the default logger replaced.
         // Looked at under the registry's lock (apply_all), which set_default_logger() takes
         // too; no copy of a logger is kept.
@@ -409,10 +341,10 @@ void details::lifecycle_state::check_wiring() {
         spdlog::apply_all([&](const std::shared_ptr<spdlog::logger> &l) {
             if (!l || has_sink(*l)) return;
             if (l.get() == spdlog::default_logger_raw()) {
-                if (l.get() != default_logger) {
-                    default_logger = l.get();
+                if (l.get() != wiring.default_logger) {
+                    wiring.default_logger = l.get();
                     default_replaced = true;
-                    reported_loggers.push_back(l->name());
+                    wiring.reported_loggers.push_back(l->name());
                 }
                 return;
             }
@@ -425,19 +357,19 @@ void details::lifecycle_state::check_wiring() {
                            "like no longer reach its rules; call lifecycle.attach(spdlog::"
                            "default_logger()) after replacing it.");
         for (const auto &name : missing) {
-            if (std::find(reported_loggers.begin(), reported_loggers.end(), name) !=
-                reported_loggers.end())
+            if (std::find(wiring.reported_loggers.begin(), wiring.reported_loggers.end(), name) !=
+                wiring.reported_loggers.end())
                 continue;
-            reported_loggers.push_back(name);
+            wiring.reported_loggers.push_back(name);
             link::diagnose(*target, "logger '" + name +
                                         "' has no lifecycle sink (made after the lifecycle?): "
                                         "its records cannot trigger the lifecycle's rules; call "
                                         "lifecycle.attach(logger) once it exists.");
         }
     }
-    if (config.ready_when && !reported_no_ready && get() == state::starting &&
-        std::chrono::steady_clock::now() - created > std::chrono::seconds(10)) {
-        reported_no_ready = true;
+    if (config().ready_when && !wiring.reported_no_ready && get() == state::starting &&
+        std::chrono::steady_clock::now() - wiring.created > std::chrono::seconds(10)) {
+        wiring.reported_no_ready = true;
         link::diagnose(*target,
                        "no record has matched ready_when for 10 s: the service still says "
                        "'activating'. Check the rule's text and logger, and that the logger "
@@ -448,29 +380,24 @@ void details::lifecycle_state::check_wiring() {
 // ---------------------------------------------------------------------------- lifecycle
 
 lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> status)
-    : state_(std::make_shared<details::lifecycle_state>()) {
+    : state_(std::make_shared<details::lifecycle_state>(std::move(config))) {
     auto &s = *state_;
-    s.config = std::move(config);
-    // The deprecated spellings apply only where the new ones are unset.
-    if (!s.config.dispatcher) s.config.dispatcher = std::move(s.config.target);
-    if (!s.config.failure_when) s.config.failure_when = std::move(s.config.fatal_when);
-    if (!s.config.failure_errno) s.config.failure_errno = std::move(s.config.fatal_errno);
-    s.target = s.config.dispatcher ? s.config.dispatcher : dispatcher::default_instance();
+    const lifecycle_config &c = s.config();
+    s.target = c.dispatcher ? c.dispatcher : dispatcher::default_instance();
     sink_ = std::make_shared<lifecycle_sink_mt>(state_, std::move(status));
     if (!s.target->enabled()) {
         s.closed = true;  // not under systemd: nothing to do, ever
         return;
     }
     s.watchdog_interval = watchdog_enabled();
-    s.sink = sink_.get();
-    if (s.config.attach_to_all) {
+    s.keepalive = details::lifecycle_keepalive(c, s.watchdog_interval);
+    s.wiring.sink = sink_.get();
+    if (c.attach_to_all) {
         attach_all();
-        s.default_logger = spdlog::default_logger_raw();
+        s.wiring.default_logger = spdlog::default_logger_raw();
     }
-    if ((s.config.reload_on_sighup || s.config.reloading_when) && !s.config.reloaded_when &&
-        !s.config.ready_after_sighup_handler) {
+    if (!s.settings.reloads()) {
         // A reload that nothing ends would leave the unit "reloading" for good.
-        s.reloads = false;
         details::lifecycle_link::diagnose(
             *s.target,
             "lifecycle: reload_on_sighup/reloading_when without reloaded_when (or "
@@ -478,20 +405,19 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
             "set one of them.");
     }
 
-    if (s.config.stop_on_signals || s.config.reload_on_sighup || s.config.stop_at_exit) {
+    if (s.settings.wants_signals_or_exit()) {
         lifecycle_state *expected = nullptr;
         if (g_signals.owner.compare_exchange_strong(expected, &s)) {
             s.handles_signals = true;
             g_signals.target = s.target.get();
-            g_signals.ready_after_hup = s.config.ready_after_sighup_handler;
+            g_signals.ready_after_hup = c.ready_after_sighup_handler;
             // The handler may only send on a socket that is already open.
-            if (s.config.stop_on_signals || s.config.reload_on_sighup)
-                (void)s.target->get_notifier()->open();
-            if (s.config.stop_on_signals) {
+            if (c.stop_on_signals || c.reload_on_sighup) (void)s.target->get_notifier()->open();
+            if (c.stop_on_signals) {
                 g_signals.term_installed = install(SIGTERM, g_signals.previous_term);
                 g_signals.int_installed = install(SIGINT, g_signals.previous_int);
             }
-            if (s.config.reload_on_sighup && s.reloads)
+            if (c.reload_on_sighup && s.settings.reloads())
                 g_signals.hup_installed = install(SIGHUP, g_signals.previous_hup);
             static std::once_flag registered;
             std::call_once(registered, [] { std::atexit(at_exit_hook); });
@@ -500,16 +426,8 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
                              "another lifecycle already handles signals and exit");
         }
     }
-    details::keepalive_config k;
-    if (s.watchdog_on()) k.watchdog_interval = s.watchdog_interval;
-    k.proof = s.config.healthy      ? details::watchdog_proof::healthy
-              : s.config.alive_when ? details::watchdog_proof::records
-                                    : details::watchdog_proof::timer;
-    k.trigger_when_unhealthy = s.config.trigger_when_unhealthy;
-    k.extend = s.config.extend_timeout;
-    k.extend_limit = s.config.extend_timeout_limit;
-    details::lifecycle_link::set_keepalive(*s.target, k, s.config.healthy);
-    if (k.watchdog_interval && k.proof == details::watchdog_proof::timer) {
+    details::lifecycle_link::set_keepalive(*s.target, s.keepalive.plan(), c.healthy);
+    if (s.keepalive.timer_only()) {
         // Allowed (a quiet service must not be killed by a default), but not silently: the
         // operator who set WatchdogSec= learns that it catches less than they think.
         details::lifecycle_link::diagnose(
@@ -529,7 +447,7 @@ lifecycle::~lifecycle() {
     auto &s = *state_;
     if (s.closed.load()) return;
     if (!details::lifecycle_link::forked(*s.target)) {
-        if (s.config.stop_at_exit && s.to_stopping(""))
+        if (s.config().stop_at_exit && s.to_stopping(""))
             s.target->flush(std::chrono::milliseconds(500));
         details::lifecycle_link::set_keepalive(*s.target, {}, {});  // no pings without us
         details::lifecycle_link::set_periodic(*s.target, nullptr);

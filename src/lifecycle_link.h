@@ -12,22 +12,14 @@
 #include <cstdint>
 #include <functional>
 
+#include "lifecycle_messages.h"
+
 namespace spdlog_sdnotify {
 namespace details {
 
 enum class service_state : unsigned { starting = 0, ready = 1, reloading = 2, stopping = 3 };
 
 constexpr unsigned state_bit(service_state s) noexcept { return 1U << static_cast<unsigned>(s); }
-
-// The lifecycle messages a signal handler sends, prepared without allocating.
-enum class signal_message : unsigned char { stop_term, stop_int, reloading, ready_after_hup };
-
-// Writes the datagram for `kind` into `buf` (at least 128 bytes); returns its length.
-// Async-signal-safe.
-std::size_t build_signal_datagram(signal_message kind, std::uint64_t monotonic_usec,
-                                  char *buf) noexcept;
-// The same datagram as a message.
-message make_signal_message(signal_message kind, std::uint64_t monotonic_usec);
 
 struct lifecycle_link {
     // Moves the service state from one of the states in `from_mask` to `to`. Returns the new

@@ -28,21 +28,18 @@ using error_handler =
     std::function<void(std::error_code error, std::string_view what, std::uint64_t suppressed)>;
 
 struct dispatcher_options {
-    /// At most one STATUS per min_interval. 500 ms keeps STATUS at 2 a second: `systemctl
-    /// status` is read by people, each change costs PID 1 a D-Bus PropertiesChanged, and the
-    /// 10 messages/s per cgroup limit proposed for PID 1 (systemd PR#40559) leaves room for
-    /// READY/STOPPING/WATCHDOG. The newest text always arrives within min_interval.
+    /// At most one STATUS per min_interval; the newest text always arrives within it. 500 ms:
+    /// people read it, each change costs PID 1 a D-Bus signal, and a 10 messages/s limit is
+    /// proposed for PID 1 (systemd PR#40559).
     std::chrono::milliseconds min_interval{500};
     /// A record at or above sticky_level keeps the status this long, so the next info line
     /// does not hide the error from the operator. A newer error replaces it at once.
     std::chrono::milliseconds sticky_for{std::chrono::seconds(30)};
-    /// Which records are sticky, for every status sink of this dispatcher (unless the sink's
-    /// deprecated status_sink_config::sticky_level is set); spdlog::level::off: none.
+    /// Which records are sticky, for every status sink of this dispatcher; off: none.
     spdlog::level::level_enum sticky_level = spdlog::level::err;
-    /// Rewrites a text before it is sent (StatusText is readable by every local user). Runs on
-    /// the dispatcher's thread, once per text actually sent. With a redactor, a lifecycle
-    /// message goes at once and its text follows as a STATUS of its own, so a slow redactor
-    /// never holds READY or STOPPING back.
+    /// Rewrites a text before it is sent (StatusText is readable by every local user), once per
+    /// text, on the dispatcher's thread. A lifecycle message does not wait for it: its text
+    /// follows as a STATUS of its own.
     std::function<std::string(std::string_view)> redact;
     /// Failures, at most one call per second, on the dispatcher's thread. A receiver that is
     /// full or away is reported once per outage (the failures meanwhile come as `suppressed`
@@ -59,12 +56,10 @@ struct lifecycle_link;
 }  // namespace details
 
 /**
- * The one sender of a process. Every datagram leaves through its thread, in order: lifecycle
- * messages (READY, RELOADING, STOPPING) exactly once in the order the application caused them,
- * then WATCHDOG / EXTEND_TIMEOUT_USEC, then STATUS coalesced and rate-limited. Sinks publish into
- * latest-wins slots (no syscall, no allocation on the logging thread); signal handlers send at
- * once when nothing is ahead of them, and otherwise hand over through an async-signal-safe
- * wake-up. Outside systemd it starts no thread and every call returns at once.
+ * The one sender of a process. Every datagram leaves through its thread: lifecycle messages
+ * exactly once, in the order the application caused them, then WATCHDOG / EXTEND_TIMEOUT_USEC,
+ * then STATUS coalesced and rate-limited. Outside systemd it starts no thread and every call
+ * returns at once.
  *
  *     spdlog_sdnotify::dispatcher_options options;
  *     options.min_interval = std::chrono::seconds(1);
@@ -96,18 +91,15 @@ public:
     void post_status(std::string_view text, bool sticky,
                      std::chrono::system_clock::time_point when) noexcept;
 
-    /// Queues a message: sent after every lifecycle message queued before it, never dropped for
-    /// a STATUS, retried while the receiver is full or away. Once STOPPING=1 has been sent,
-    /// READY, RELOADING and WATCHDOG are left out of what follows.
+    /// Queues a message: sent after every lifecycle message queued before it, retried while the
+    /// receiver is full or away. After STOPPING=1, READY, RELOADING and WATCHDOG are left out.
     void post(message msg) noexcept;
 
-    /// Sends everything pending now, ignoring min_interval, then a BARRIER=1 so that the
-    /// receiver is known to have processed it; waits at most `timeout`. True if nothing was left
-    /// pending. Returns at once in a forked child.
+    /// Sends everything pending now, ignoring min_interval; waits at most `timeout`. True if
+    /// nothing was left pending. Returns at once in a forked child.
     bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(250)) noexcept;
 
-    /// Reports a failure through on_error (rate-limited), from any thread; the handler runs on
-    /// the dispatcher's thread.
+    /// Reports a failure through on_error (rate-limited, on the dispatcher's thread).
     void report(std::error_code error, std::string_view what) noexcept;
 
     /// True once a STOPPING=1 has been sent (by any path).
@@ -137,21 +129,16 @@ private:
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};
-    // The thread issues a process-wide memory barrier (membarrier(2)) after setting idle_ and
-    // before its last look at the sinks, so a logging thread publishes with plain stores.
+    // The thread's membarrier(2) lets a logging thread publish with plain stores (Dekker).
     const bool process_barrier_;
-    // dispatcher_options::sticky_level: sinks read it once per record.
     std::atomic<spdlog::level::level_enum> sticky_level_{spdlog::level::err};
-    // The service state the application caused and the order of lifecycle messages, in one word
-    // so that one compare-and-swap does both (also from a signal handler): (ticket << 2) | state.
+    // (ticket << 2) | state: one compare-and-swap (also in a signal handler) does both.
     std::atomic<std::uint64_t> state_word_{0};
-    // Everything else, on the heap: a forked child leaks it rather than destroy locks and
-    // condition variables that threads of its parent may have held.
+    // On the heap: a forked child leaks it rather than destroy locks its parent's threads held.
     std::unique_ptr<details::sender> impl_;
 };
 
-/// Sets the options of the process-wide dispatcher, dispatcher::default_instance() (call once at
-/// setup). Dispatchers made with their own options are not affected.
+/// Sets the options of dispatcher::default_instance() (once, at set-up).
 SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options);
 
 [[deprecated("use configure_default_dispatcher")]] inline void configure(
@@ -164,9 +151,8 @@ inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
     return d.process_barrier_;
 }
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
-    // One load per record; a syscall only when the thread would not look soon anyway. The
-    // record's stores must be visible before this load reads "not idle" (Dekker): either the
-    // dispatcher's membarrier() does that for us, or the claim was a read-modify-write.
+    // The record's stores must be visible before this load reads "not idle" (Dekker): the
+    // dispatcher's membarrier() sees to it, or else the claim was a read-modify-write.
     if (d.process_barrier_) {
         std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the compiler in order
         if (d.idle_.load(std::memory_order_relaxed)) d.wake();

@@ -38,9 +38,8 @@ class SPDLOG_SDNOTIFY_API rule {
 public:
     /// The payload contains `text`.
     static rule contains(std::string text);
-    /// The payload matches `pattern` somewhere: PCRE2 (Perl) syntax, compiled once here (JIT
-    /// where the system allows it, e.g. not under MemoryDenyWriteExecute=yes). Throws
-    /// std::invalid_argument, naming the error, for a pattern that does not compile.
+    /// The payload matches `pattern` (PCRE2 syntax, compiled once here, JIT where allowed).
+    /// Throws std::invalid_argument, naming the error, for a pattern that does not compile.
     static rule regex(std::string pattern);
     /// Any record at or above `level`.
     static rule any_at_least(spdlog::level::level_enum level);
@@ -70,8 +69,7 @@ private:
     friend struct details::rule_access;
     std::optional<std::string> logger_;
     spdlog::level::level_enum min_level_ = spdlog::level::trace;
-    // The text test, prepared once (a Boyer-Moore-Horspool searcher or a compiled regex) and
-    // shared by copies of the rule.
+    // Prepared once, shared by copies of the rule.
     std::shared_ptr<const details::text_test> text_;
     std::function<bool(const spdlog::details::log_msg &)> predicate_;
 };
@@ -85,7 +83,7 @@ struct lifecycle_config {
     std::optional<rule> reloaded_when;
     /// STOPPING=1 when a record matches.
     std::optional<rule> stopping_when;
-    /// STATUS (and ERRNO when failure_errno knows it) when a record matches, e.g.
+    /// STATUS (and ERRNO) when a record matches, e.g.
     /// rule::any_at_least(spdlog::level::critical). It changes no state.
     std::optional<rule> failure_when;
     /// The errno behind a failure record, 0 if unknown.
@@ -95,33 +93,27 @@ struct lifecycle_config {
     /// Deprecated: use failure_errno (which wins when both are set).
     std::function<int(const spdlog::details::log_msg &)> fatal_errno;
 
-    /// SIGHUP sends RELOADING=1 (what Type=notify-reload expects), then your SIGHUP handler runs.
-    /// The reload ends (READY=1) on reloaded_when or lifecycle::ready(); a configuration with no
-    /// way back to READY is refused (reloads stay off, with a diagnostic).
+    /// SIGHUP sends RELOADING=1 (as Type=notify-reload expects), then your handler runs. The
+    /// reload ends on reloaded_when or lifecycle::ready(); without either, reloads stay off
+    /// (with a diagnostic), since nothing would end one.
     bool reload_on_sighup = false;
-    /// Opt-in: READY=1 as soon as your SIGHUP handler returns. Only for handlers that reload
-    /// completely before returning: one that only sets a flag would announce the reload done
-    /// before it starts.
+    /// Opt-in: READY=1 when your SIGHUP handler returns. Only for handlers that reload before
+    /// returning: one that sets a flag would announce the reload done before it starts.
     bool ready_after_sighup_handler = false;
-    /// SIGTERM and SIGINT send STOPPING=1, then your handler (or the default action) runs. A
-    /// signal the application ignores (SIG_IGN) is left alone; your handler's flags
-    /// (SA_RESETHAND, SA_NODEFER, SA_ONSTACK) and mask are kept.
+    /// SIGTERM and SIGINT send STOPPING=1, then your handler (or the default action) runs. An
+    /// ignored signal is left alone; your handler's flags and mask are kept.
     bool stop_on_signals = false;
     /// Opt-in: STOPPING=1 when this object is destroyed, or at exit() while it lives. Off by
-    /// default: a program that finishes its work is not "stopping" (a RemainAfterExit=yes unit
-    /// stays active (exited)), and a requested stop already sent STOPPING.
+    /// default: a program that finishes its work is not "stopping" (RemainAfterExit=yes).
     bool stop_at_exit = false;
-    /// What counts as progress for extend_timeout; unset: every record during start-up and
-    /// shutdown.
+    /// What counts as progress for extend_timeout; unset: every record.
     std::optional<rule> progress_when;
     /// Non-zero: during start-up and shutdown, EXTEND_TIMEOUT_USEC= this value, at most every
-    /// third of it and only when the application logged something since the previous one (any
-    /// record reaching the lifecycle's sink counts). A start that hangs stops logging, so
-    /// TimeoutStartSec= (TimeoutStopSec=) still catches it.
+    /// third of it and only after progress since the previous one: a start that hangs stops
+    /// logging, so TimeoutStartSec= (TimeoutStopSec=) still catches it.
     std::chrono::microseconds extend_timeout{0};
-    /// The most that extensions may add to one start-up (or one shutdown) in total, however
-    /// much is logged: 15 minutes, longer than any sane start yet short enough that a service
-    /// looping on "still waiting..." is failed the same morning.
+    /// The most that extensions may add to one start-up (or shutdown): 15 minutes, longer than
+    /// any sane start, short enough that a service looping on "still waiting" fails that morning.
     std::chrono::microseconds extend_timeout_limit{std::chrono::minutes(15)};
     /// Ping WATCHDOG=1 every half interval when systemd set WATCHDOG_USEC for this process.
     bool watchdog = true;
@@ -133,7 +125,7 @@ struct lifecycle_config {
     /// When unhealthy: send WATCHDOG=trigger (immediate watchdog action) instead of only
     /// stopping the pings.
     bool trigger_when_unhealthy = false;
-    /// Add the rule sink to every registered logger and the default logger at construction.
+    /// Add the rule sink to every registered logger and the default one at construction.
     bool attach_to_all = true;
     /// Where to send; null means dispatcher::default_instance().
     std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
@@ -147,9 +139,7 @@ struct lifecycle_state;
 
 /**
  * Maps what the application already does (log records, signals, scope exit) to READY=1,
- * RELOADING=1, STOPPING=1, and keeps the watchdog fed. Configure it once at start-up; after
- * that the application makes no calls of ours. Outside systemd it does nothing (no thread, no
- * signal handler).
+ * RELOADING=1, STOPPING=1, and keeps the watchdog fed. Outside systemd it does nothing.
  *
  *     spdlog_sdnotify::lifecycle_config c;
  *     c.ready_when = spdlog_sdnotify::rule::contains("listening on");
@@ -194,10 +184,8 @@ private:
 };
 
 /**
- * The sink behind lifecycle::sink(): it only matches rules, it shows nothing. Records are
- * matched on the logging thread without a lock (the rules are immutable, the state is atomic),
- * whatever `Mutex` is, so loggers that share it are not serialised by it; a match queues a
- * message for the dispatcher (no syscall).
+ * The sink behind lifecycle::sink(): it only matches rules. No lock, whatever `Mutex` is (the
+ * rules are immutable, the state is atomic); a match queues a message (no syscall).
  */
 template <typename Mutex>
 class SPDLOG_SDNOTIFY_API lifecycle_sink final : public spdlog::sinks::sink {

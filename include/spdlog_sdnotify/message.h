@@ -23,21 +23,18 @@ inline constexpr std::size_t max_datagram_size = 4096;
 inline constexpr std::string_view truncation_marker = "\xE2\x80\xA6";  // U+2026 "…"
 
 /**
- * The text PID 1 will store for `text` once we have sanitised it: one line (LF, CR and the other
- * control characters except TAB become a space, NUL is dropped), valid UTF-8 (anything else becomes
- * U+FFFD), as systemd's utf8_is_valid() understands it (it also refuses the noncharacters
- * U+FDD0..U+FDEF and U+xFFFE/U+xFFFF).
+ * The text PID 1 will store for `text` once sanitised: one line (control characters but TAB
+ * become a space, NUL is dropped), UTF-8 as strict as systemd's utf8_is_valid() (noncharacters
+ * too; anything else becomes U+FFFD).
  *
  *     sanitize_text("50%\nSTOPPING=1") == "50% STOPPING=1"
  */
 SPDLOG_SDNOTIFY_API std::string sanitize_text(std::string_view text);
 
 /**
- * One notify datagram, built from typed assignments.
- *
- * Values are sanitised so that nothing in them can become an assignment of its own; the STATUS
- * is placed last and is the only value that is ever shortened, so a long text can never push
- * READY=1 or STOPPING=1 out of the datagram. Setting the same key twice keeps the last value.
+ * One notify datagram, built from typed assignments. Values are sanitised so that nothing in
+ * them can become an assignment of its own; STATUS goes last and is the only value ever
+ * shortened, so a long text cannot push READY=1 out. The same key twice keeps the last value.
  *
  *     auto m = spdlog_sdnotify::message{}.ready().status("listening on :8080");
  *     notifier.send(m);
@@ -69,7 +66,7 @@ public:
     /// The escape hatch: KEY=VALUE sent verbatim (no escaping). LF, CR and NUL are refused.
     message &raw(std::string_view assignment);
 
-    /// Removes an assignment ("STATUS" included); nothing happens if it is not there.
+    /// Removes an assignment ("STATUS" included), if there.
     message &erase(std::string_view key);
 
     bool empty() const noexcept { return fields_.empty() && !has_status_; }
@@ -79,10 +76,8 @@ public:
     std::error_code error() const noexcept { return error_; }
     bool has(std::string_view key) const noexcept;
 
-    /**
-     * Writes the datagram into `out` (replacing its content): at most max_datagram_size bytes.
-     * Fails with errc::message_too_large if the assignments other than STATUS do not fit.
-     */
+    /// Writes the datagram into `out` (replacing it), at most max_datagram_size bytes; fails
+    /// with errc::message_too_large if the assignments other than STATUS do not fit.
     std::error_code build(std::string &out) const;
     /// build() into a new string; empty if build() fails.
     std::string str() const;

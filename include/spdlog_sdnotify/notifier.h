@@ -38,10 +38,10 @@ struct SPDLOG_SDNOTIFY_API notify_address {
     vsock_type type =
         vsock_type::any;  // "vsock:": DGRAM, falling back as systemd's sd_notify() does
 
-    /// Fills `ec` with errc::bad_address or errc::address_too_long when `text` is not usable,
-    /// errc::fd_number_address when it is a bare descriptor number (finit 4.4-4.12: "3").
+    /// Fills `ec` when `text` is not usable: errc::bad_address, address_too_long, or
+    /// fd_number_address for a bare descriptor number (finit 4.4-4.12: "3").
     static std::optional<notify_address> parse(std::string_view text, std::error_code &ec);
-    /// The address written back in NOTIFY_SOCKET form.
+    /// The address in NOTIFY_SOCKET form.
     std::string to_string() const;
 };
 
@@ -61,7 +61,7 @@ public:
     bool is_sent() const noexcept { return kind_ == kind::sent; }
     bool is_no_manager() const noexcept { return kind_ == kind::no_manager; }
     bool is_failed() const noexcept { return kind_ == kind::failed; }
-    /// True unless the send failed: "not under systemd" is not a failure.
+    /// "Not under systemd" is not a failure.
     explicit operator bool() const noexcept { return kind_ != kind::failed; }
     std::error_code error() const noexcept { return error_; }
     /// sd_notify()'s convention: 1 sent, 0 no service manager, -errno (or -EINVAL) on failure.
@@ -87,11 +87,8 @@ struct notifier_options {
 
 /**
  * The sd_notify protocol client: one non-blocking datagram socket, opened lazily, no systemd
- * library.
- *
- * Outside systemd (no NOTIFY_SOCKET) every send is a cheap no-op that returns no_manager().
- * Sends never block and never throw: a full receiver queue comes back as EAGAIN.
- * Thread safety: all member functions may be called from several threads at once.
+ * library. Outside systemd every send is a no-op returning no_manager(). Sends never block and
+ * never throw (a full receiver queue is EAGAIN). Thread-safe.
  *
  *     spdlog_sdnotify::notifier n;                        // reads NOTIFY_SOCKET once
  *     n.send(spdlog_sdnotify::message{}.ready().status("accepting connections"));
@@ -101,7 +98,7 @@ struct notifier_options {
  */
 class SPDLOG_SDNOTIFY_API notifier {
 public:
-    /// Reads NOTIFY_SOCKET once. An unusable value makes every send fail with address_error().
+    /// Reads NOTIFY_SOCKET once; an unusable value makes every send fail with address_error().
     explicit notifier(notifier_options options = {});
     /// An explicit address in NOTIFY_SOCKET form; an empty one means "no service manager".
     explicit notifier(std::string_view address, notifier_options options = {});
@@ -109,11 +106,11 @@ public:
     notifier(const notifier &) = delete;
     notifier &operator=(const notifier &) = delete;
 
-    /// An address is configured (it may still be invalid: see address_error()).
+    /// An address is configured (perhaps invalid: address_error()).
     bool enabled() const noexcept { return configured_; }
     const std::optional<notify_address> &address() const noexcept { return address_; }
     std::error_code address_error() const noexcept { return address_error_; }
-    /// The address as it was given (NOTIFY_SOCKET's value), also when it is unusable.
+    /// NOTIFY_SOCKET's value as given, also when unusable.
     std::string_view address_text() const noexcept { return address_text_; }
 
     notify_result send(const message &msg) noexcept;
@@ -127,11 +124,9 @@ public:
     notify_result watchdog() noexcept;
 
     /**
-     * BARRIER=1 with the write end of a pipe as its only file descriptor, then waits up to
-     * `timeout` for the receiver to close it: PID 1 (since systemd 246) does so once it has
-     * processed every earlier message, as sd_notify_barrier() relies on. A receiver that drops the
-     * descriptor unread closes it too; one that never reads makes this fail with timed_out.
-     * Not for vsock (no descriptor passing).
+     * BARRIER=1 with a pipe's write end, then waits up to `timeout` for the receiver to close
+     * it, which PID 1 (systemd >= 246) does once every earlier message is processed, as
+     * sd_notify_barrier() relies on. A receiver that never reads: timed_out. Not for vsock.
      *
      *     n.send(message{}.status("done")); n.barrier(std::chrono::milliseconds(250));
      */
@@ -141,11 +136,8 @@ public:
     /// uses send_signal_safe() needs it open beforehand.
     notify_result open() noexcept;
 
-    /**
-     * Async-signal-safe send of bytes prepared in advance: no allocation, no lock, no environment
-     * access; only the socket opened by open() (path and abstract addresses).
-     * Returns 1 sent, 0 no service manager, -errno on failure.
-     */
+    /// Async-signal-safe send of prepared bytes on the socket open() opened (path and abstract
+    /// addresses only). Returns 1 sent, 0 no service manager, -errno on failure.
     int send_signal_safe(const char *data, std::size_t size) const noexcept;
 
 private:
@@ -167,16 +159,12 @@ private:
     std::atomic<std::uint64_t> socket_{~std::uint64_t{0}};
 };
 
-/**
- * The process-wide notifier used by notify(), by dispatcher::default_instance() and so by the
- * sinks and the lifecycle; built on first use from NOTIFY_SOCKET.
- */
+/// The process-wide notifier (notify(), dispatcher::default_instance()), made on first use.
 SPDLOG_SDNOTIFY_API notifier &default_notifier();
 
 /**
- * The options default_notifier() will be made with. Returns true if they apply (it was not made
- * yet); otherwise returns false and writes one line to stderr. Call it first in main(), before
- * anything sends, makes a sink or a lifecycle. Thread-safe.
+ * The options default_notifier() will be made with: false (and a line on stderr) if it was made
+ * already, so call it first in main(). Thread-safe.
  *
  *     spdlog_sdnotify::notifier_options options;
  *     options.unset_environment = true;

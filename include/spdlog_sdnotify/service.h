@@ -13,13 +13,11 @@ namespace spdlog_sdnotify {
 
 /// What `service` sets up: the status text and the lifecycle, on one dispatcher.
 struct service_config {
-    /// Options of default_notifier(), applied first (set_default_notifier_options()); they
-    /// apply only if nothing made the default notifier before the service.
+    /// Options of default_notifier(), if nothing made it before the service.
     std::optional<notifier_options> notifier;
     /// Which records become STATUS= (level, filter, pattern, sticky errors).
     status_sink_config status;
-    /// READY / RELOADING / STOPPING rules, signals, watchdog, timeout extensions; its
-    /// attach_to_all (default true) puts the one sink on every registered logger.
+    /// Rules, signals, watchdog; attach_to_all puts the one sink on every registered logger.
     lifecycle_config lifecycle;
 };
 
@@ -52,7 +50,6 @@ private:
 
 inline service::service(service_config config) {
     if (config.notifier) (void)set_default_notifier_options(*config.notifier);
-    // The deprecated spellings apply only where the new ones are unset.
     if (!config.status.dispatcher) config.status.dispatcher = std::move(config.status.target);
     if (!config.lifecycle.dispatcher)
         config.lifecycle.dispatcher = std::move(config.lifecycle.target);

@@ -29,24 +29,20 @@ namespace spdlog_sdnotify {
 
 /// What a status sink forwards, and where.
 struct status_sink_config {
-    /// Records below this level are not forwarded (the sink's own level; the logger's still
-    /// applies first).
+    /// The sink's own level; the logger's applies first.
     spdlog::level::level_enum level = spdlog::level::info;
-    /// Optional extra selection, on the logging thread: return true to forward the record
-    /// (look at msg.logger_name, msg.level, msg.payload). Keep it cheap.
+    /// Optional extra selection, on the logging thread (keep it cheap): true forwards the record.
     std::function<bool(const spdlog::details::log_msg &)> filter;
     /// Deprecated: set dispatcher_options::sticky_level instead. When set, this sink's records at
     /// or above it hold the status (spdlog::level::off: none do), whatever the dispatcher says.
     std::optional<spdlog::level::level_enum> sticky_level;
-    /// Empty: the raw payload. Otherwise a spdlog pattern for the text, e.g. "[%l] %v"
-    /// (the same as calling set_pattern() on the sink).
+    /// Empty: the raw payload. Otherwise a spdlog pattern for the text, e.g. "[%l] %v".
     std::string pattern;
-    /// Whether set_formatter() applies: spdlog calls it on every sink for logger->set_pattern(),
-    /// logger->set_formatter() and spdlog::set_pattern(), which are usually meant for the console
-    /// and files (timestamps, levels, colours). Off: the status keeps the raw payload or its own
-    /// `pattern`. On: the status follows the logger's pattern like any spdlog sink.
+    /// Whether set_formatter() applies. spdlog calls it on every sink for the logger's and the
+    /// global pattern, which are meant for the console and files (timestamps, colours); off, the
+    /// status keeps the raw payload or its own `pattern`.
     bool follow_logger_pattern = false;
-    /// Where to send; null means the process-wide dispatcher::default_instance().
+    /// Where to send; null means dispatcher::default_instance().
     std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
     /// Deprecated: use dispatcher (which wins when both are set).
     std::shared_ptr<spdlog_sdnotify::dispatcher> target;
@@ -55,23 +51,16 @@ struct status_sink_config {
 /**
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
- * The logging thread only copies the text into a latest-wins cell of its own and publishes it
- * with a sequence number: no lock (this sink takes none, not even spdlog's base_sink mutex), no
- * atomic read-modify-write, no syscall, no allocation, no waiting on systemd. Loggers that share
- * one status sink (what attach_all() does) do not serialise on it. The dispatcher's thread picks
- * the newest record over all cells by record time, then sanitises, redacts, coalesces and
- * rate-limits. The raw payload is sent by default; set_pattern("[%l] %v") on this sink sends the
- * formatted line instead (never colour codes). Patterns that spdlog spreads to every sink
- * (spdlog::set_pattern(), logger->set_pattern()) are for the console and files, and leave the
- * status text alone unless status_sink_config::follow_logger_pattern is set. Outside systemd a
- * record costs one branch. flush() (logger->flush(), flush_on()) sends nothing and never waits, so
- * flush_on(info) keeps the rate limit: the newest text always leaves within min_interval. To wait
- * for it, use dispatcher::flush(); spdlog::shutdown() and the destruction of the last status sink
- * wait for it (bounded).
+ * The logging thread only copies the text into a latest-wins cell of its own: no lock (not even
+ * spdlog's base_sink mutex), no atomic read-modify-write, no syscall, no allocation, no waiting
+ * on systemd, so loggers that share the sink do not serialise on it. The dispatcher's thread
+ * sends the newest text, coalesced and rate-limited. The raw payload is sent unless this sink
+ * has a pattern of its own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink
+ * are ignored unless status_sink_config::follow_logger_pattern. flush() sends nothing and never
+ * waits, so flush_on(info) keeps the rate limit; dispatcher::flush() waits, as do
+ * spdlog::shutdown() and the destruction of the last status sink (bounded).
  *
- * `status_sink_mt` may be used from any number of threads. `status_sink_st` is for one logging
- * thread at a time, as spdlog's _st sinks: it writes a single cell without looking for a free
- * one; the dispatcher's thread reads it safely either way.
+ * `status_sink_st` is for one logging thread at a time, as spdlog's _st sinks (a single cell).
  *
  *     auto sink = std::make_shared<spdlog_sdnotify::status_sink_mt>();
  *     logger->sinks().push_back(sink);            // or spdlog_sdnotify::attach(logger)
