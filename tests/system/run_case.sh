@@ -43,7 +43,8 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               example_request_worker example_batch_job example_worker_service
               user_ready user_worker_reload user_worker_stop)
 cases_trixie=(notify_reload worker_notify_reload)
-cases_podman=(worker_quadlet worker_quadlet_watchdog worker_quadlet_watchdog_not_passed)
+cases_podman=(worker_quadlet worker_quadlet_reload worker_quadlet_watchdog
+              worker_quadlet_watchdog_not_passed worker_quadlet_slow_start_not_extended)
 
 if [[ ${1:-} == list ]]; then
   [[ ${2:-} == podman ]] && { printf '%s\n' "${cases_podman[@]}"; exit 0; }
@@ -428,6 +429,18 @@ case $CASE in
     jhas "sdn-$CASE.service: Deactivated successfully" || fail "the unit did not end with Result=success"
     jhas 'Failed with result' && fail "the unit failed"
     pid1_ignored_nothing ;;
+  worker_quadlet_reload)
+    # conmon gets no SIGHUP from `kill $MAINPID` (it is conmon): podman kill sends it into the
+    # container; RELOADING=1 (with MONOTONIC_USEC) and READY=1 come back through conmon.
+    EXE=$WORKER run --quadlet --debug-pid1 -p 'ExecReload=/usr/bin/podman kill --signal HUP systemd-%N' \
+        -w active -w do:reload -w prop:ActiveState=reloading \
+        -w 'prop:StatusText=configuration reloaded' -w prop:ActiveState=active -- ||
+      fail "systemctl reload of the Quadlet unit did not go reloading -> active"
+    expect ActiveState active
+    jhas 'Got notification message from PID [0-9]+: RELOADING=1, MONOTONIC_USEC=[0-9]+, STATUS=reloading \(SIGHUP\)' ||
+      fail "RELOADING=1 did not arrive through conmon"
+    jhas 'Reloaded sdn-' || fail "no 'Reloaded' line in the journal"
+    pid1_ignored_nothing ;;
   worker_quadlet_watchdog)
     # podman keeps systemd's WATCHDOG_USEC to itself: the .container passes it on (Environment=);
     # conmon relays WATCHDOG=1.
@@ -448,6 +461,16 @@ case $CASE in
     EXE=$WORKER run --quadlet -p WatchdogSec=2 -w active -w failed -- ||
       fail "the Quadlet unit without WATCHDOG_USEC was not failed by its watchdog"
     expect Result watchdog ;;
+  worker_quadlet_slow_start_not_extended)
+    # What conmon does not relay: the same 6 s start that worker_slow_start_extended survives
+    # under PID 1 with EXTEND_TIMEOUT_USEC times out here, its STATUS lines arriving meanwhile.
+    EXE=$WORKER run --quadlet --debug-pid1 -p TimeoutStartSec=2 -w failed -- --start-delay 6000 ||
+      fail "the slow start did not fail: conmon may relay EXTEND_TIMEOUT_USEC now (update README)"
+    expect Result timeout
+    jhas 'Got notification message from PID [0-9]+: STATUS=loading: step 1' ||
+      fail "the progress lines did not arrive through conmon"
+    jhas 'EXTEND_TIMEOUT_USEC' && fail "EXTEND_TIMEOUT_USEC arrived"
+    true ;;
   # The examples with the unit files they ship (examples/*.service).
   example_request_worker)
     EXE=$EXAMPLES/request_worker run --unit-file "$here/../../examples/request_worker.service" \
