@@ -21,7 +21,8 @@ set -euo pipefail
 
 BASE=${RSD_BASE:-/var/tmp/spdlog_sdnotify-systemd}
 # Flavour of the rootfs: plain (systemd alone) or podman (plus Debian's podman, conmon and crun,
-# for Quadlet units: run --quadlet; its own rootfs, machine and nspawn options, trixie only).
+# for Quadlet units, run --quadlet, or units that call podman run, run --podman-run; its own
+# rootfs, machine and nspawn options).
 FLAVOUR=${RSD_FLAVOUR:-plain}
 # Debian suite of the container: bookworm = systemd 252, trixie = systemd 257.
 if [[ $FLAVOUR == podman ]]; then SUITE=${RSD_SUITE:-trixie}; else SUITE=${RSD_SUITE:-bookworm}; fi
@@ -31,9 +32,9 @@ case $FLAVOUR in
     if [[ $SUITE == bookworm ]]; then ROOTFS=$BASE/rootfs; MACHINE=${RSD_MACHINE:-sdn}
     else ROOTFS=$BASE/rootfs-$SUITE; MACHINE=${RSD_MACHINE:-sdn-$SUITE}; fi ;;
   podman)
-    # bookworm's podman 4.3 has no Quadlet (4.4+).
-    [[ $SUITE != bookworm ]] || { echo "RSD_FLAVOUR=podman needs RSD_SUITE=trixie or later" >&2; exit 2; }
-    ROOTFS=$BASE/rootfs-$SUITE-podman; MACHINE=${RSD_MACHINE:-sdn-podman} ;;
+    ROOTFS=$BASE/rootfs-$SUITE-podman
+    if [[ $SUITE == trixie ]]; then MACHINE=${RSD_MACHINE:-sdn-podman}
+    else MACHINE=${RSD_MACHINE:-sdn-podman-$SUITE}; fi ;;
   *) echo "bad RSD_FLAVOUR (plain or podman)" >&2; exit 2 ;;
 esac
 [[ $MACHINE =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$ ]] || { echo "bad RSD_MACHINE" >&2; exit 2; }
@@ -58,6 +59,9 @@ NSPAWN_EXTRA=()
 if [[ $FLAVOUR == podman ]]; then
   SETUP_VERSION=3+podman2
   INCLUDE+=,podman,conmon,crun
+  # bookworm's containers-common needs the virtual container-network-stack (debootstrap
+  # resolves no virtual packages): netavark provides it.
+  [[ $SUITE == bookworm ]] && INCLUDE+=,netavark
   NSPAWN_EXTRA=(--capability=all '--system-call-filter=@keyring @mount bpf')
   [[ -c /dev/fuse ]] && NSPAWN_EXTRA+=(--bind=/dev/fuse)
 fi
@@ -106,15 +110,20 @@ usage:
                              UNIT.container (Notify=true, Network=none, Rootfs= a folder holding
                              EXE and the host's libraries); systemd's generator makes UNIT.service;
                              -p lines go to its [Service], --unit-property to [Unit],
-                             --container-property K=V to [Container]
+                             --container-property K=V to [Container] (podman >= 4.4: not bookworm)
+      --podman-run           (RSD_FLAVOUR=podman) the same container from a unit that calls
+                             `podman run -d --sdnotify=container` itself, as podman 4.3's
+                             `podman generate systemd --new` writes it; --container-property
+                             ARG adds a podman run argument
   harness.sh exec CMD...         run CMD inside the container (nsenter)
   harness.sh down                power off the container, remove its cgroups and leftovers
   harness.sh status              say whether the container is up
   harness.sh clean               down, then delete the cached rootfs
 env: RSD_SUITE   bookworm (default, systemd 252) or trixie (systemd 257); one cached rootfs each
      RSD_CGROUP  unified (default: cgroup v2 only, like a stock host) or hybrid (252 only)
-     RSD_FLAVOUR plain (default) or podman (trixie's podman/conmon/crun in their own rootfs,
-                 machine sdn-podman, booted with all capabilities, @mount @keyring bpf, /dev/fuse)
+     RSD_FLAVOUR plain (default) or podman (podman/conmon/crun in their own rootfs, suite
+                 trixie by default, machine sdn-podman or sdn-podman-SUITE, booted with all
+                 capabilities, @mount @keyring bpf, /dev/fuse)
      RSD_MACHINE container name (default sdn, or sdn-SUITE); one container per name
      RSD_BASE    cache/state folder (default /var/tmp/spdlog_sdnotify-systemd)
      RSD_MIRROR  Debian mirror for debootstrap (default: the first apt source of this machine)
@@ -402,7 +411,7 @@ wait_for() {  # $1 cond, $2 deadline (epoch s), $3 t0 for the report. Sets rc=1 
 
 cmd_run() {
   local props=() uprops=() files=() waits=() timeout=30 stop=0 show=$DEFAULT_PROPS keep=0 debug=0
-  local unit_file= quadlet=0 cprops=()
+  local unit_file= quadlet=0 prun=0 cprops=()
   UNIT=rsd-test
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -420,6 +429,7 @@ cmd_run() {
       --bind-ro) BIND_RO+=("$(realpath "$2")"); shift 2;;
       --unit-file) unit_file=$(realpath "$2"); shift 2;;
       --quadlet) quadlet=1; shift;;
+      --podman-run) prun=1; shift;;
       --container-property) cprops+=("$2"); shift 2;;
       -h|--help) usage; exit 0;;
       --) shift; break;;
@@ -433,8 +443,10 @@ cmd_run() {
   [[ -n $exe && -f $exe && -x $exe ]] || die "not an executable file: $1"
   shift
   [[ ${#waits[@]} -gt 0 ]] || waits=(settled)
-  [[ $quadlet == 0 || $FLAVOUR == podman ]] || die "--quadlet needs RSD_FLAVOUR=podman"
-  [[ $quadlet == 0 || $USER_MODE == 0 ]] || die "--quadlet is for PID 1 only here"
+  local ctr=$((quadlet || prun))  # EXE runs in a podman container
+  [[ $ctr == 0 || $FLAVOUR == podman ]] || die "--quadlet and --podman-run need RSD_FLAVOUR=podman"
+  [[ $ctr == 0 || $USER_MODE == 0 ]] || die "--quadlet and --podman-run are for PID 1 only here"
+  [[ $quadlet == 0 || $SUITE != bookworm ]] || die "bookworm's podman 4.3 has no Quadlet (4.4+): use --podman-run"
 
   local was_up=0; alive && was_up=1
   local t0; t0=$(now)
@@ -456,7 +468,7 @@ cmd_run() {
     rm -rf "$c$dir"
   fi
   local ldpath= f q=() a cdir=/run/containers/systemd
-  if [[ $quadlet == 1 ]]; then
+  if [[ $ctr == 1 ]]; then
     stage_rootfs "$exe" "$dir/rootfs"
     for f in "${files[@]}"; do cp -rL "$f" "$c$dir/rootfs/"; done
   else
@@ -464,15 +476,15 @@ cmd_run() {
     for f in "${files[@]}"; do cp -rL "$f" "$c$dir/"; done
   fi
   # ExecStart (Quadlet's Exec=): quote each argument for systemd's parser.
-  local exe_in=$dir/$(basename "$exe"); [[ $quadlet == 1 ]] && exe_in=/$(basename "$exe")
+  local exe_in=$dir/$(basename "$exe"); [[ $ctr == 1 ]] && exe_in=/$(basename "$exe")
   for a in "$exe_in" "$@"; do
     a=${a//\\/\\\\}; a=${a//\"/\\\"}; a=${a//%/%%}; a=${a//\$/\$\$}; q+=("\"$a\"")
   done
+  # crun cannot raise RLIMIT_NOFILE/NPROC above the nspawn container's hard limits, which
+  # podman's defaults (the maximum) would ask for: the container's own hard limits instead.
+  local nofile= nproc=
+  if [[ $ctr == 1 ]]; then nofile=$(IN bash -c 'ulimit -Hn'); nproc=$(IN bash -c 'ulimit -Hu'); fi
   if [[ $quadlet == 1 ]]; then
-    # crun cannot raise RLIMIT_NOFILE/NPROC above the nspawn container's hard limits, which
-    # podman's defaults (the maximum) would ask for: the container's own hard limits instead.
-    local nofile nproc
-    nofile=$(IN bash -c 'ulimit -Hn'); nproc=$(IN bash -c 'ulimit -Hu')
     mkdir -p "$c$cdir"
     {
       echo "# written by harness.sh (Quadlet)"
@@ -495,6 +507,28 @@ cmd_run() {
     [[ -n $(SC cat "$UNIT.service" 2>/dev/null) ]] ||
       { IN /usr/lib/systemd/system-generators/podman-system-generator --dryrun 2>&1 | tail -20 >&2
         die "Quadlet made no $UNIT.service"; }
+  elif [[ $prun == 1 ]]; then
+    # bookworm's crun 1.8.1 raises RLIMIT_MEMLOCK for a cgroup (its device eBPF program) and fails
+    # (EPERM) where CAP_SYS_RESOURCE is missing, as in this machine's containers: no cgroup of its
+    # own for the container then (its processes stay in the unit's).
+    local cg=--cgroups=no-conmon; [[ $SUITE == bookworm ]] && cg=--cgroups=disabled
+    {
+      echo "# written by harness.sh (podman run, as podman generate systemd --new writes it)"
+      echo "[Unit]"
+      echo "Description=harness.sh podman run test of $(basename "$exe")"
+      for a in "${uprops[@]}"; do echo "$a"; done
+      echo "[Service]"
+      echo "Type=notify"
+      echo "NotifyAccess=all"
+      echo "Environment=PODMAN_SYSTEMD_UNIT=%n"
+      echo "ExecStart=/usr/bin/podman run --cidfile=%t/%n.ctr-id $cg --rm" \
+           "--sdnotify=container -d --replace --name rsd-%N --network none" \
+           "--ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc" \
+           "${cprops[*]} --rootfs $dir/rootfs ${q[*]}"
+      echo "ExecStop=/usr/bin/podman stop --ignore -t 10 --cidfile=%t/%n.ctr-id"
+      echo "ExecStopPost=/usr/bin/podman rm -f --ignore -t 10 --cidfile=%t/%n.ctr-id"
+      for a in "${props[@]}"; do echo "$a"; done
+    } > "$c$units/$UNIT.service"
   elif [[ -n $unit_file ]]; then
     # The project's own unit file, as shipped: only ExecStart='s program is pointed at the
     # staged copy (its arguments stay), and the staging lines are added to [Service].

@@ -13,9 +13,14 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 H=$here/harness.sh
 SUITE=${RSD_SUITE:-bookworm}
-# podman: trixie's systemd 257 with Debian's podman, conmon and crun (harness RSD_FLAVOUR=podman,
-# its own rootfs and machine), for the Quadlet cases only.
-if [[ $SUITE == podman ]]; then export RSD_FLAVOUR=podman RSD_SUITE=trixie; else export RSD_SUITE=$SUITE; fi
+# podman: trixie's systemd 257 with Debian's podman 5.4, conmon and crun (harness
+# RSD_FLAVOUR=podman, its own rootfs and machine), for the Quadlet cases only; podman_bookworm:
+# bookworm's 252 with podman 4.3 (no Quadlet: a unit that calls podman run).
+case $SUITE in
+  podman) export RSD_FLAVOUR=podman RSD_SUITE=trixie ;;
+  podman_bookworm) export RSD_FLAVOUR=podman RSD_SUITE=bookworm ;;
+  *) export RSD_SUITE=$SUITE ;;
+esac
 
 skip() {
   if [[ ${SPDLOG_SDNOTIFY_REQUIRE_SYSTEM_TESTS:-0} == 1 ]]; then
@@ -45,9 +50,11 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
 cases_trixie=(notify_reload worker_notify_reload)
 cases_podman=(worker_quadlet worker_quadlet_reload worker_quadlet_watchdog
               worker_quadlet_watchdog_not_passed worker_quadlet_slow_start_not_extended)
+cases_podman_bookworm=(worker_podman_run worker_podman_run_watchdog)
 
 if [[ ${1:-} == list ]]; then
   [[ ${2:-} == podman ]] && { printf '%s\n' "${cases_podman[@]}"; exit 0; }
+  [[ ${2:-} == podman_bookworm ]] && { printf '%s\n' "${cases_podman_bookworm[@]}"; exit 0; }
   printf '%s\n' "${cases_common[@]}"
   [[ ${2:-} == trixie ]] && printf '%s\n' "${cases_trixie[@]}"
   exit 0
@@ -471,6 +478,34 @@ case $CASE in
       fail "the progress lines did not arrive through conmon"
     jhas 'EXTEND_TIMEOUT_USEC' && fail "EXTEND_TIMEOUT_USEC arrived"
     true ;;
+  # Debian 12's podman 4.3 (`podman run -d --sdnotify=container` in the unit, as `podman generate
+  # systemd --new` writes it): its conmon 2.1.6 turns a datagram holding READY=1 into just
+  # READY=1, one holding WATCHDOG=1 into just WATCHDOG=1, and drops every other.
+  worker_podman_run)
+    EXE=$WORKER run --podman-run --debug-pid1 -w active -w sleep:2 -w do:status -w do:stop \
+        -w inactive -- || fail "the podman run unit did not go active -> inactive"
+    mid=$(sed -n '/^=== systemctl status .*(during the waits)/,/^did: status/p' "$OUT")
+    grep -q 'Active: active (running)' <<<"$mid" || fail "systemctl status did not say active (running)"
+    grep -Eq 'Main PID: [0-9]+ \(conmon\)' <<<"$mid" || fail "the unit's main process is not conmon"
+    grep -q 'Status:' <<<"$mid" && fail "a STATUS arrived: conmon relays it now (update README)"
+    conmon=$(journal | sed -n 's/.*Got notification message from PID [0-9]* (MAINPID=\([0-9]*\)).*/\1/p' | head -1)
+    [[ -n $conmon ]] || fail "podman did not hand the unit over to conmon (no MAINPID=)"
+    jhas "Got notification message from PID $conmon \(READY=1\)" || fail "READY=1 did not arrive through conmon"
+    jhas 'STOPPING=1' && fail "STOPPING=1 arrived: conmon relays it now (update README)"
+    jhas 'shut down cleanly' || fail "the worker's own SIGTERM handling did not run"
+    jhas "sdn-$CASE.service: Deactivated successfully" || fail "the unit did not end with Result=success"
+    jhas 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  worker_podman_run_watchdog)
+    EXE=$WORKER TIMEOUT=60 run --podman-run --debug-pid1 -p WatchdogSec=2 \
+        --container-property '--env WATCHDOG_USEC=2000000' \
+        -w active -w sleep:6 -w prop:ActiveState=active -- ||
+      fail "a podman run unit with WatchdogSec=2 did not stay active for 6 s"
+    expect Result success
+    n=$(journal | grep -Ec 'Got notification message from PID [0-9]+ \(WATCHDOG=1\)' || true)
+    echo "WATCHDOG=1 arrived $n times in about 6 s"
+    (( n >= 4 )) || fail "only $n WATCHDOG=1 arrived through conmon in 6 s"
+    pid1_ignored_nothing ;;
   # The examples with the unit files they ship (examples/*.service).
   example_request_worker)
     EXE=$EXAMPLES/request_worker run --unit-file "$here/../../examples/request_worker.service" \
