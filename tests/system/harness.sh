@@ -411,7 +411,7 @@ wait_for() {  # $1 cond, $2 deadline (epoch s), $3 t0 for the report. Sets rc=1 
 
 cmd_run() {
   local props=() uprops=() files=() waits=() timeout=30 stop=0 show=$DEFAULT_PROPS keep=0 debug=0
-  local unit_file= quadlet=0 prun=0 cprops=()
+  local unit_file='' quadlet=0 prun=0 cprops=()
   UNIT=rsd-test
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -467,7 +467,7 @@ cmd_run() {
     SC reset-failed "$UNIT.service" >/dev/null 2>&1 || true
     rm -rf "$c$dir"
   fi
-  local ldpath= f q=() a cdir=/run/containers/systemd
+  local ldpath='' f q=() a cdir=/run/containers/systemd
   if [[ $ctr == 1 ]]; then
     stage_rootfs "$exe" "$dir/rootfs"
     for f in "${files[@]}"; do cp -rL "$f" "$c$dir/rootfs/"; done
@@ -476,13 +476,13 @@ cmd_run() {
     for f in "${files[@]}"; do cp -rL "$f" "$c$dir/"; done
   fi
   # ExecStart (Quadlet's Exec=): quote each argument for systemd's parser.
-  local exe_in=$dir/$(basename "$exe"); [[ $ctr == 1 ]] && exe_in=/$(basename "$exe")
+  local exe_in; exe_in=$dir/$(basename "$exe"); [[ $ctr == 1 ]] && exe_in=/$(basename "$exe")
   for a in "$exe_in" "$@"; do
     a=${a//\\/\\\\}; a=${a//\"/\\\"}; a=${a//%/%%}; a=${a//\$/\$\$}; q+=("\"$a\"")
   done
   # crun cannot raise RLIMIT_NOFILE/NPROC above the nspawn container's hard limits, which
   # podman's defaults (the maximum) would ask for: the container's own hard limits instead.
-  local nofile= nproc=
+  local nofile='' nproc=''
   if [[ $ctr == 1 ]]; then nofile=$(IN bash -c 'ulimit -Hn'); nproc=$(IN bash -c 'ulimit -Hu'); fi
   if [[ $quadlet == 1 ]]; then
     mkdir -p "$c$cdir"
