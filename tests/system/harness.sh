@@ -20,11 +20,23 @@
 set -euo pipefail
 
 BASE=${RSD_BASE:-/var/tmp/spdlog_sdnotify-systemd}
+# Flavour of the rootfs: plain (systemd alone) or podman (plus Debian's podman, conmon and crun,
+# for Quadlet units, run --quadlet, or units that call podman run, run --podman-run; its own
+# rootfs, machine and nspawn options).
+FLAVOUR=${RSD_FLAVOUR:-plain}
 # Debian suite of the container: bookworm = systemd 252, trixie = systemd 257.
-SUITE=${RSD_SUITE:-bookworm}
+if [[ $FLAVOUR == podman ]]; then SUITE=${RSD_SUITE:-trixie}; else SUITE=${RSD_SUITE:-bookworm}; fi
 [[ $SUITE =~ ^[a-z]+$ ]] || { echo "bad RSD_SUITE" >&2; exit 2; }
-if [[ $SUITE == bookworm ]]; then ROOTFS=$BASE/rootfs; MACHINE=${RSD_MACHINE:-sdn}
-else ROOTFS=$BASE/rootfs-$SUITE; MACHINE=${RSD_MACHINE:-sdn-$SUITE}; fi
+case $FLAVOUR in
+  plain)
+    if [[ $SUITE == bookworm ]]; then ROOTFS=$BASE/rootfs; MACHINE=${RSD_MACHINE:-sdn}
+    else ROOTFS=$BASE/rootfs-$SUITE; MACHINE=${RSD_MACHINE:-sdn-$SUITE}; fi ;;
+  podman)
+    ROOTFS=$BASE/rootfs-$SUITE-podman
+    if [[ $SUITE == trixie ]]; then MACHINE=${RSD_MACHINE:-sdn-podman}
+    else MACHINE=${RSD_MACHINE:-sdn-podman-$SUITE}; fi ;;
+  *) echo "bad RSD_FLAVOUR (plain or podman)" >&2; exit 2 ;;
+esac
 [[ $MACHINE =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$ ]] || { echo "bad RSD_MACHINE" >&2; exit 2; }
 STATE=$BASE/state/$MACHINE
 CGNAME=spdlog-sdnotify-$MACHINE
@@ -41,6 +53,18 @@ MIRROR=${RSD_MIRROR:-$(apt_mirror)}
 CGROUP_MODE=${RSD_CGROUP:-unified}
 SETUP_VERSION=3   # bump when the rootfs recipe changes
 INCLUDE=systemd,systemd-sysv,dbus,procps
+# podman in nspawn: all capabilities, the mount/keyring/bpf system calls crun uses, /dev/fuse,
+# and a containers.conf without sysctls or a pids limit (the container's /proc/sys is read-only).
+NSPAWN_EXTRA=()
+if [[ $FLAVOUR == podman ]]; then
+  SETUP_VERSION=3+podman2
+  INCLUDE+=,podman,conmon,crun
+  # bookworm's containers-common needs the virtual container-network-stack (debootstrap
+  # resolves no virtual packages): netavark provides it.
+  [[ $SUITE == bookworm ]] && INCLUDE+=,netavark
+  NSPAWN_EXTRA=(--capability=all '--system-call-filter=@keyring @mount bpf')
+  [[ -c /dev/fuse ]] && NSPAWN_EXTRA+=(--bind=/dev/fuse)
+fi
 MASK_UNITS=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
             systemd-tmpfiles-clean.timer console-getty.service getty@.service
             e2scrub_reap.service)
@@ -70,6 +94,7 @@ usage:
                                sleep:SEC       just wait
                                do:reload|do:stop|do:kill-SIG  act on the unit (no waiting),
                                                then go on with the next condition
+                               do:status       print `systemctl status` now (what an operator sees)
       -t, --timeout SEC      budget for all waits together (default 30)
       --stop                 after the waits, `systemctl stop` the unit and wait for it to go
       --show PROPS           comma list for `systemctl show -p` (default: a notify-centric set)
@@ -81,12 +106,24 @@ usage:
       --bind-ro DIR          when this run boots the container: bind DIR read-only, same path
       --unit-file FILE       use this unit file (ExecStart='s program becomes the staged EXE;
                              -p lines are added to its [Service] section)
+      --quadlet              (RSD_FLAVOUR=podman) run EXE in a podman container through a Quadlet
+                             UNIT.container (Notify=true, Network=none, Rootfs= a folder holding
+                             EXE and the host's libraries); systemd's generator makes UNIT.service;
+                             -p lines go to its [Service], --unit-property to [Unit],
+                             --container-property K=V to [Container] (podman >= 4.4: not bookworm)
+      --podman-run           (RSD_FLAVOUR=podman) the same container from a unit that calls
+                             `podman run -d --sdnotify=container` itself, as podman 4.3's
+                             `podman generate systemd --new` writes it; --container-property
+                             ARG adds a podman run argument
   harness.sh exec CMD...         run CMD inside the container (nsenter)
   harness.sh down                power off the container, remove its cgroups and leftovers
   harness.sh status              say whether the container is up
   harness.sh clean               down, then delete the cached rootfs
 env: RSD_SUITE   bookworm (default, systemd 252) or trixie (systemd 257); one cached rootfs each
      RSD_CGROUP  unified (default: cgroup v2 only, like a stock host) or hybrid (252 only)
+     RSD_FLAVOUR plain (default) or podman (podman/conmon/crun in their own rootfs, suite
+                 trixie by default, machine sdn-podman or sdn-podman-SUITE, booted with all
+                 capabilities, @mount @keyring bpf, /dev/fuse)
      RSD_MACHINE container name (default sdn, or sdn-SUITE); one container per name
      RSD_BASE    cache/state folder (default /var/tmp/spdlog_sdnotify-systemd)
      RSD_MIRROR  Debian mirror for debootstrap (default: the first apt source of this machine)
@@ -192,6 +229,18 @@ cmd_setup() {
   fi
   systemctl --root="$ROOTFS.new" mask "${MASK_UNITS[@]}" >/dev/null 2>&1
   echo rsd > "$ROOTFS.new/etc/hostname"
+  if [[ $FLAVOUR == podman ]]; then
+    mkdir -p "$ROOTFS.new/etc/containers"
+    cat > "$ROOTFS.new/etc/containers/containers.conf" <<'EOF'
+# written by harness.sh: podman inside systemd-nspawn
+[containers]
+default_sysctls = []
+pids_limit = 0
+EOF
+    # The container's root is an overlayfs (--volatile=overlay): no overlay storage on top of it.
+    printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
+      > "$ROOTFS.new/etc/containers/storage.conf"
+  fi
   rm -rf "$ROOTFS.new/var/cache/apt/archives/"*.deb "$ROOTFS.new/var/lib/apt/lists/"*_Packages
   echo "$SETUP_VERSION" > "$ROOTFS.new/.rsd-ready"
   rm -rf "$ROOTFS"; mv "$ROOTFS.new" "$ROOTFS"
@@ -211,6 +260,7 @@ cmd_up() {
               --console=read-only --private-network --volatile=overlay
               --link-journal=no --resolv-conf=off --timezone=off --settings=no)
   for i in "${BIND_RO[@]}"; do args+=("--bind-ro=$i"); done
+  args+=("${NSPAWN_EXTRA[@]}")
   # The subshell moves itself into our cgroup, then becomes nspawn (same PID).
   local uh=1; [[ $CGROUP_MODE == hybrid ]] && uh=0
   ( cg_enter "$BASHPID"; export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=$uh
@@ -300,6 +350,20 @@ stage_exe() {  # $1 host exe, $2 container dir; prints LD_LIBRARY_PATH dir if li
   return 0
 }
 
+stage_rootfs() {  # $1 host exe, $2 container dir: a root for podman's Rootfs= with EXE as /NAME
+  # and every library ldd names (glibc's too: the host's ld.so with the host's libc), same paths.
+  local exe=$1 root=$2 c lib
+  c="/proc/$(leader)/root"
+  mkdir -p "$c$root"/{etc,proc,sys,dev,tmp,run,root}
+  cp -L "$exe" "$c$root/"
+  while read -r lib; do
+    [[ -f $lib ]] || continue
+    mkdir -p "$c$root$(dirname "$lib")"; cp -L "$lib" "$c$root$lib"
+  done < <(ldd "$exe" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\/[^ ]+ \(/{print $1}')
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$c$root/etc/passwd"
+  echo 'root:x:0:' > "$c$root/etc/group"
+}
+
 show_state() { SC show -p ActiveState,SubState,Result,StatusText "$UNIT.service" 2>/dev/null; }
 
 # The start (or stop) job is queued synchronously by `systemctl ... --no-block`,
@@ -347,7 +411,7 @@ wait_for() {  # $1 cond, $2 deadline (epoch s), $3 t0 for the report. Sets rc=1 
 
 cmd_run() {
   local props=() uprops=() files=() waits=() timeout=30 stop=0 show=$DEFAULT_PROPS keep=0 debug=0
-  local unit_file=
+  local unit_file='' quadlet=0 prun=0 cprops=()
   UNIT=rsd-test
   while [[ $# -gt 0 ]]; do
     case $1 in
@@ -364,6 +428,9 @@ cmd_run() {
       --debug-pid1) debug=1; shift;;
       --bind-ro) BIND_RO+=("$(realpath "$2")"); shift 2;;
       --unit-file) unit_file=$(realpath "$2"); shift 2;;
+      --quadlet) quadlet=1; shift;;
+      --podman-run) prun=1; shift;;
+      --container-property) cprops+=("$2"); shift 2;;
       -h|--help) usage; exit 0;;
       --) shift; break;;
       -*) die "unknown option $1";;
@@ -376,6 +443,10 @@ cmd_run() {
   [[ -n $exe && -f $exe && -x $exe ]] || die "not an executable file: $1"
   shift
   [[ ${#waits[@]} -gt 0 ]] || waits=(settled)
+  local ctr=$((quadlet || prun))  # EXE runs in a podman container
+  [[ $ctr == 0 || $FLAVOUR == podman ]] || die "--quadlet and --podman-run need RSD_FLAVOUR=podman"
+  [[ $ctr == 0 || $USER_MODE == 0 ]] || die "--quadlet and --podman-run are for PID 1 only here"
+  [[ $quadlet == 0 || $SUITE != bookworm ]] || die "bookworm's podman 4.3 has no Quadlet (4.4+): use --podman-run"
 
   local was_up=0; alive && was_up=1
   local t0; t0=$(now)
@@ -396,14 +467,69 @@ cmd_run() {
     SC reset-failed "$UNIT.service" >/dev/null 2>&1 || true
     rm -rf "$c$dir"
   fi
-  local ldpath f q=() a
-  ldpath=$(stage_exe "$exe" "$dir")
-  for f in "${files[@]}"; do cp -rL "$f" "$c$dir/"; done
-  # ExecStart: quote each argument for systemd's parser.
-  for a in "$dir/$(basename "$exe")" "$@"; do
+  local ldpath='' f q=() a cdir=/run/containers/systemd
+  if [[ $ctr == 1 ]]; then
+    stage_rootfs "$exe" "$dir/rootfs"
+    for f in "${files[@]}"; do cp -rL "$f" "$c$dir/rootfs/"; done
+  else
+    ldpath=$(stage_exe "$exe" "$dir")
+    for f in "${files[@]}"; do cp -rL "$f" "$c$dir/"; done
+  fi
+  # ExecStart (Quadlet's Exec=): quote each argument for systemd's parser.
+  local exe_in; exe_in=$dir/$(basename "$exe"); [[ $ctr == 1 ]] && exe_in=/$(basename "$exe")
+  for a in "$exe_in" "$@"; do
     a=${a//\\/\\\\}; a=${a//\"/\\\"}; a=${a//%/%%}; a=${a//\$/\$\$}; q+=("\"$a\"")
   done
-  if [[ -n $unit_file ]]; then
+  # crun cannot raise RLIMIT_NOFILE/NPROC above the nspawn container's hard limits, which
+  # podman's defaults (the maximum) would ask for: the container's own hard limits instead.
+  local nofile='' nproc=''
+  if [[ $ctr == 1 ]]; then nofile=$(IN bash -c 'ulimit -Hn'); nproc=$(IN bash -c 'ulimit -Hu'); fi
+  if [[ $quadlet == 1 ]]; then
+    mkdir -p "$c$cdir"
+    {
+      echo "# written by harness.sh (Quadlet)"
+      echo "[Unit]"
+      echo "Description=harness.sh Quadlet test of $(basename "$exe")"
+      for a in "${uprops[@]}"; do echo "$a"; done
+      echo "[Container]"
+      echo "Rootfs=$dir/rootfs"
+      echo "Exec=${q[*]}"
+      echo "Notify=true"
+      echo "Network=none"
+      echo "PodmanArgs=--ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc"
+      for a in "${cprops[@]}"; do echo "$a"; done
+      echo "[Service]"
+      for a in "${props[@]}"; do echo "$a"; done
+    } > "$c$cdir/$UNIT.container"
+    echo "=== Quadlet file $cdir/$UNIT.container"
+    cat "$c$cdir/$UNIT.container"
+    SC daemon-reload
+    [[ -n $(SC cat "$UNIT.service" 2>/dev/null) ]] ||
+      { IN /usr/lib/systemd/system-generators/podman-system-generator --dryrun 2>&1 | tail -20 >&2
+        die "Quadlet made no $UNIT.service"; }
+  elif [[ $prun == 1 ]]; then
+    # bookworm's crun 1.8.1 raises RLIMIT_MEMLOCK for a cgroup (its device eBPF program) and fails
+    # (EPERM) where CAP_SYS_RESOURCE is missing, as in this machine's containers: no cgroup of its
+    # own for the container then (its processes stay in the unit's).
+    local cg=--cgroups=no-conmon; [[ $SUITE == bookworm ]] && cg=--cgroups=disabled
+    {
+      echo "# written by harness.sh (podman run, as podman generate systemd --new writes it)"
+      echo "[Unit]"
+      echo "Description=harness.sh podman run test of $(basename "$exe")"
+      for a in "${uprops[@]}"; do echo "$a"; done
+      echo "[Service]"
+      echo "Type=notify"
+      echo "NotifyAccess=all"
+      echo "Environment=PODMAN_SYSTEMD_UNIT=%n"
+      echo "ExecStart=/usr/bin/podman run --cidfile=%t/%n.ctr-id $cg --rm" \
+           "--sdnotify=container -d --replace --name rsd-%N --network none" \
+           "--ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc" \
+           "${cprops[*]} --rootfs $dir/rootfs ${q[*]}"
+      echo "ExecStop=/usr/bin/podman stop --ignore -t 10 --cidfile=%t/%n.ctr-id"
+      echo "ExecStopPost=/usr/bin/podman rm -f --ignore -t 10 --cidfile=%t/%n.ctr-id"
+      for a in "${props[@]}"; do echo "$a"; done
+    } > "$c$units/$UNIT.service"
+  elif [[ -n $unit_file ]]; then
     # The project's own unit file, as shipped: only ExecStart='s program is pointed at the
     # staged copy (its arguments stay), and the staging lines are added to [Service].
     local line
@@ -437,9 +563,14 @@ cmd_run() {
     for a in "${props[@]}"; do echo "$a"; done
   } > "$c$units/$UNIT.service"
   fi
-  echo "=== unit file $units/$UNIT.service ($([[ $USER_MODE == 1 ]] && echo "user manager of $TEST_USER, PID $MANAGER_PID" || echo "PID 1"))"
-  cat "$c$units/$UNIT.service"
-  SC daemon-reload
+  if [[ $quadlet == 1 ]]; then
+    echo "=== unit file made by Quadlet (PID 1)"
+    SC cat "$UNIT.service"
+  else
+    echo "=== unit file $units/$UNIT.service ($([[ $USER_MODE == 1 ]] && echo "user manager of $TEST_USER, PID $MANAGER_PID" || echo "PID 1"))"
+    cat "$c$units/$UNIT.service"
+    SC daemon-reload
+  fi
   SC is-active --quiet "$UNIT.service" 2>/dev/null && die "unit $UNIT already active"
   [[ $debug == 1 ]] && SC log-level debug
   IN journalctl --sync 2>/dev/null || true
@@ -458,6 +589,8 @@ cmd_run() {
         reload) SC reload --no-block "$UNIT.service" || rc=1 ;;
         stop) SC stop --no-block "$UNIT.service" || rc=1 ;;
         kill-*) SC kill --signal="${w#do:kill-}" "$UNIT.service" || rc=1 ;;
+        status) echo "=== systemctl status $UNIT.service (during the waits)"
+                SC status --no-pager -l -n 0 "$UNIT.service" || true ;;
         *) die "unknown action: $w" ;;
       esac
       echo "did: ${w#do:}"; continue
@@ -494,7 +627,7 @@ cmd_run() {
   else
     SC stop "$UNIT.service" >/dev/null 2>&1 || true
     SC reset-failed "$UNIT.service" >/dev/null 2>&1 || true
-    rm -f "$c$units/$UNIT.service"; rm -rf "$c$dir"
+    rm -f "$c$units/$UNIT.service" "$c$cdir/$UNIT.container"; rm -rf "$c$dir"
     SC daemon-reload || true
   fi
   return $rc

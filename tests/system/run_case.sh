@@ -13,7 +13,14 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 H=$here/harness.sh
 SUITE=${RSD_SUITE:-bookworm}
-export RSD_SUITE=$SUITE
+# podman: trixie's systemd 257 with Debian's podman 5.4, conmon and crun (harness
+# RSD_FLAVOUR=podman, its own rootfs and machine), for the Quadlet cases only; podman_bookworm:
+# bookworm's 252 with podman 4.3 (no Quadlet: a unit that calls podman run).
+case $SUITE in
+  podman) export RSD_FLAVOUR=podman RSD_SUITE=trixie ;;
+  podman_bookworm) export RSD_FLAVOUR=podman RSD_SUITE=bookworm ;;
+  *) export RSD_SUITE=$SUITE ;;
+esac
 
 skip() {
   if [[ ${SPDLOG_SDNOTIFY_REQUIRE_SYSTEM_TESTS:-0} == 1 ]]; then
@@ -41,8 +48,13 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               example_request_worker example_batch_job example_worker_service
               user_ready user_worker_reload user_worker_stop)
 cases_trixie=(notify_reload worker_notify_reload)
+cases_podman=(worker_quadlet worker_quadlet_reload worker_quadlet_watchdog
+              worker_quadlet_watchdog_not_passed worker_quadlet_slow_start_not_extended)
+cases_podman_bookworm=(worker_podman_run worker_podman_run_watchdog)
 
 if [[ ${1:-} == list ]]; then
+  [[ ${2:-} == podman ]] && { printf '%s\n' "${cases_podman[@]}"; exit 0; }
+  [[ ${2:-} == podman_bookworm ]] && { printf '%s\n' "${cases_podman_bookworm[@]}"; exit 0; }
   printf '%s\n' "${cases_common[@]}"
   [[ ${2:-} == trixie ]] && printf '%s\n' "${cases_trixie[@]}"
   exit 0
@@ -399,6 +411,100 @@ case $CASE in
     jhas 'shut down cleanly' || fail "the app's own SIGTERM handling did not run"
     jhas 'Failed with result' && fail "the unit failed"
     expect Result success
+    pid1_ignored_nothing ;;
+  # The worker in a podman container, as a Quadlet unit (.container with Notify=true): podman
+  # run --sdnotify=container gives the container a socket of conmon's, and conmon (the unit's main
+  # process after MAINPID=) relays what arrives there to PID 1.
+  worker_quadlet)
+    EXE=$WORKER run --quadlet --debug-pid1 -w active -w 'status:^handled [0-9]+ requests$' \
+        -w do:status -w do:stop -w prop:ActiveState=deactivating -w inactive -- ||
+      fail "the Quadlet unit did not go active -> 'handled N requests' -> deactivating -> inactive"
+    mid=$(sed -n '/^=== systemctl status .*(during the waits)/,/^did: status/p' "$OUT")
+    grep -q 'Active: active (running)' <<<"$mid" || fail "systemctl status did not say active (running)"
+    grep -Eq 'Status: "handled [0-9]+ requests"' <<<"$mid" || fail "systemctl status did not show the worker's line"
+    grep -Eq 'Main PID: [0-9]+ \(conmon\)' <<<"$mid" || fail "the unit's main process is not conmon"
+    conmon=$(journal | sed -n 's/.*Got notification message from PID [0-9]*: MAINPID=\([0-9]*\).*/\1/p' | head -1)
+    [[ -n $conmon ]] || fail "podman did not hand the unit over to conmon (no MAINPID=)"
+    jhas "Got notification message from PID $conmon: READY=1, STATUS=listening on :8080" ||
+      fail "READY=1 did not arrive through conmon"
+    jhas "Got notification message from PID $conmon: STATUS=handled [0-9]+ requests" ||
+      fail "the worker's STATUS lines did not arrive through conmon"
+    jhas "Got notification message from PID $conmon: STOPPING=1, STATUS=stopping \(SIGTERM\)" ||
+      fail "STOPPING=1 did not arrive through conmon on systemctl stop"
+    jhas 'shut down cleanly' || fail "the worker's own SIGTERM handling did not run"
+    # The stopped unit is garbage-collected at once: its Result is PID 1's line.
+    jhas "sdn-$CASE.service: Deactivated successfully" || fail "the unit did not end with Result=success"
+    jhas 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  worker_quadlet_reload)
+    # conmon gets no SIGHUP from `kill $MAINPID` (it is conmon): podman kill sends it into the
+    # container; RELOADING=1 (with MONOTONIC_USEC) and READY=1 come back through conmon.
+    EXE=$WORKER run --quadlet --debug-pid1 -p 'ExecReload=/usr/bin/podman kill --signal HUP systemd-%N' \
+        -w active -w do:reload -w prop:ActiveState=reloading \
+        -w 'prop:StatusText=configuration reloaded' -w prop:ActiveState=active -- ||
+      fail "systemctl reload of the Quadlet unit did not go reloading -> active"
+    expect ActiveState active
+    jhas 'Got notification message from PID [0-9]+: RELOADING=1, MONOTONIC_USEC=[0-9]+, STATUS=reloading \(SIGHUP\)' ||
+      fail "RELOADING=1 did not arrive through conmon"
+    jhas 'Reloaded sdn-' || fail "no 'Reloaded' line in the journal"
+    pid1_ignored_nothing ;;
+  worker_quadlet_watchdog)
+    # podman keeps systemd's WATCHDOG_USEC to itself: the .container passes it on (Environment=);
+    # conmon relays WATCHDOG=1.
+    EXE=$WORKER TIMEOUT=60 run --quadlet --debug-pid1 -p WatchdogSec=2 \
+        --container-property Environment=WATCHDOG_USEC=2000000 \
+        -w active -w sleep:6 -w prop:ActiveState=active -- ||
+      fail "a Quadlet unit with WatchdogSec=2 did not stay active for 6 s"
+    expect WatchdogUSec 2s
+    expect Result success
+    expect NRestarts 0
+    n=$(journal | grep -Ec 'Got notification message from PID [0-9]+: (.*, )?WATCHDOG=1' || true)
+    echo "WATCHDOG=1 arrived $n times in about 6 s"
+    (( n >= 4 )) || fail "only $n WATCHDOG=1 arrived through conmon in 6 s"
+    pid1_ignored_nothing ;;
+  worker_quadlet_watchdog_not_passed)
+    # The control for the case above: without Environment=WATCHDOG_USEC the worker never hears of
+    # the watchdog, sends no WATCHDOG=1, and the unit fails after 2 s.
+    EXE=$WORKER run --quadlet -p WatchdogSec=2 -w active -w failed -- ||
+      fail "the Quadlet unit without WATCHDOG_USEC was not failed by its watchdog"
+    expect Result watchdog ;;
+  worker_quadlet_slow_start_not_extended)
+    # What conmon does not relay: the same 6 s start that worker_slow_start_extended survives
+    # under PID 1 with EXTEND_TIMEOUT_USEC times out here, its STATUS lines arriving meanwhile.
+    EXE=$WORKER run --quadlet --debug-pid1 -p TimeoutStartSec=2 -w failed -- --start-delay 6000 ||
+      fail "the slow start did not fail: conmon may relay EXTEND_TIMEOUT_USEC now (update README)"
+    expect Result timeout
+    jhas 'Got notification message from PID [0-9]+: STATUS=loading: step 1' ||
+      fail "the progress lines did not arrive through conmon"
+    jhas 'EXTEND_TIMEOUT_USEC' && fail "EXTEND_TIMEOUT_USEC arrived"
+    true ;;
+  # Debian 12's podman 4.3 (`podman run -d --sdnotify=container` in the unit, as `podman generate
+  # systemd --new` writes it): its conmon 2.1.6 turns a datagram holding READY=1 into just
+  # READY=1, one holding WATCHDOG=1 into just WATCHDOG=1, and drops every other.
+  worker_podman_run)
+    EXE=$WORKER run --podman-run --debug-pid1 -w active -w sleep:2 -w do:status -w do:stop \
+        -w inactive -- || fail "the podman run unit did not go active -> inactive"
+    mid=$(sed -n '/^=== systemctl status .*(during the waits)/,/^did: status/p' "$OUT")
+    grep -q 'Active: active (running)' <<<"$mid" || fail "systemctl status did not say active (running)"
+    grep -Eq 'Main PID: [0-9]+ \(conmon\)' <<<"$mid" || fail "the unit's main process is not conmon"
+    grep -q 'Status:' <<<"$mid" && fail "a STATUS arrived: conmon relays it now (update README)"
+    conmon=$(journal | sed -n 's/.*Got notification message from PID [0-9]* (MAINPID=\([0-9]*\)).*/\1/p' | head -1)
+    [[ -n $conmon ]] || fail "podman did not hand the unit over to conmon (no MAINPID=)"
+    jhas "Got notification message from PID $conmon \(READY=1\)" || fail "READY=1 did not arrive through conmon"
+    jhas 'STOPPING=1' && fail "STOPPING=1 arrived: conmon relays it now (update README)"
+    jhas 'shut down cleanly' || fail "the worker's own SIGTERM handling did not run"
+    jhas "sdn-$CASE.service: Deactivated successfully" || fail "the unit did not end with Result=success"
+    jhas 'Failed with result' && fail "the unit failed"
+    pid1_ignored_nothing ;;
+  worker_podman_run_watchdog)
+    EXE=$WORKER TIMEOUT=60 run --podman-run --debug-pid1 -p WatchdogSec=2 \
+        --container-property '--env WATCHDOG_USEC=2000000' \
+        -w active -w sleep:6 -w prop:ActiveState=active -- ||
+      fail "a podman run unit with WatchdogSec=2 did not stay active for 6 s"
+    expect Result success
+    n=$(journal | grep -Ec 'Got notification message from PID [0-9]+ \(WATCHDOG=1\)' || true)
+    echo "WATCHDOG=1 arrived $n times in about 6 s"
+    (( n >= 4 )) || fail "only $n WATCHDOG=1 arrived through conmon in 6 s"
     pid1_ignored_nothing ;;
   # The examples with the unit files they ship (examples/*.service).
   example_request_worker)
