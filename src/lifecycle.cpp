@@ -310,7 +310,7 @@ void details::lifecycle_state::report_match_errors() {
     const lifecycle_config &config = settings.config();
     for (const auto *r :
          {&config.ready_when, &config.reloading_when, &config.reloaded_when, &config.stopping_when,
-          &config.failure_when, &config.fatal_when, &config.progress_when, &config.alive_when}) {
+          &config.failure_when, &config.progress_when, &config.alive_when}) {
         if (const text_test *t = rule_access::text(*r)) {
             const std::string errors = t->take_errors(now);
             if (!errors.empty()) link::diagnose(*target, errors);

@@ -115,7 +115,8 @@ public:
                 cell->formatted.clear();
                 cell->formatter->format(msg, cell->formatted);
                 text = std::string_view(cell->formatted.data(), cell->formatted.size());
-                // The pattern's line ending would become a trailing space in StatusText.
+                // A followed logger pattern ends in its eol (ours has none): it would become a
+                // trailing space in StatusText.
                 while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                     text.remove_suffix(1);
             }
@@ -135,7 +136,8 @@ public:
 
     /// This sink's own pattern for the status text (e.g. "[%l] %v"); rare, at set-up.
     void set_pattern(const std::string &pattern) override {
-        set_formatter_now(std::make_unique<spdlog::pattern_formatter>(pattern));
+        set_formatter_now(std::make_unique<spdlog::pattern_formatter>(
+            pattern, spdlog::pattern_time_type::local, std::string()));
     }
     /// Applies only with status_sink_config::follow_logger_pattern: spdlog calls this for every
     /// logger->set_pattern() and spdlog::set_pattern(), which are for the console and files.
