@@ -6,6 +6,7 @@
 // systemctl would show (StatusText, ActiveState).
 
 #include <spdlog_sdnotify/dispatcher.h>
+#include <spdlog_sdnotify/lifecycle.h>
 #include <spdlog_sdnotify/receiver.h>
 
 #include <fcntl.h>
@@ -105,6 +106,21 @@ inline std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_to(
     const fake_receiver &rx, spdlog_sdnotify::dispatcher_options options = {}) {
     return std::make_shared<spdlog_sdnotify::dispatcher>(
         std::make_shared<spdlog_sdnotify::notifier>(rx.address()), std::move(options));
+}
+
+/// The lifecycle of an application under a receiver test: READY=1 on its "listening" record, no
+/// watchdog, on `log` only (not every registered logger), sending through `d`.
+inline std::unique_ptr<spdlog_sdnotify::lifecycle> ready_on_listening(
+    const std::shared_ptr<spdlog_sdnotify::dispatcher> &d,
+    const std::shared_ptr<spdlog::logger> &log) {
+    spdlog_sdnotify::lifecycle_config lc;
+    lc.dispatcher = d;
+    lc.attach_to_all = false;
+    lc.watchdog = false;
+    lc.ready_when = spdlog_sdnotify::rule::contains("listening");
+    auto life = std::make_unique<spdlog_sdnotify::lifecycle>(lc);
+    life->attach(log);
+    return life;
 }
 
 /// What the process writes to stderr (fd 2) while it lives, for counting the diagnostics an

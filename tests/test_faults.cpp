@@ -171,13 +171,7 @@ std::shared_ptr<dispatcher> log_under_fd_number(dispatcher_options o,
     o.min_interval = 10ms;
     auto d = std::make_shared<dispatcher>(std::make_shared<spdlog_sdnotify::notifier>(), o);
     auto log = status_logger(d);
-    spdlog_sdnotify::lifecycle_config lc;
-    lc.dispatcher = d;
-    lc.attach_to_all = false;
-    lc.watchdog = false;
-    lc.ready_when = spdlog_sdnotify::rule::contains("listening");
-    spdlog_sdnotify::lifecycle life(lc);
-    life.attach(log);
+    const auto life = test::ready_on_listening(d, log);
     log->info("listening");
     const auto until = std::chrono::steady_clock::now() + span;
     for (long i = 0; std::chrono::steady_clock::now() < until; ++i) {

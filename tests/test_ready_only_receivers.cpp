@@ -245,13 +245,7 @@ void run_against(style s) {
     sc.dispatcher = d;
     auto log = std::make_shared<spdlog::logger>(
         "app", std::make_shared<spdlog_sdnotify::status_sink_mt>(sc));
-    spdlog_sdnotify::lifecycle_config lc;
-    lc.dispatcher = d;
-    lc.attach_to_all = false;
-    lc.watchdog = false;
-    lc.ready_when = spdlog_sdnotify::rule::contains("listening");
-    spdlog_sdnotify::lifecycle life(lc);
-    life.attach(log);
+    const auto life = test::ready_on_listening(d, log);
 
     // The application: READY's record, then a status line every millisecond.
     std::atomic<bool> stop{false};

@@ -58,6 +58,40 @@ struct fixture {
     std::shared_ptr<dispatcher> dispatch;
 };
 
+// `writers` threads log texts of one repeated character (100 to 3100 bytes) while the sender
+// copies cells as often as it can; every STATUS that arrives must be one character repeated (a
+// torn copy would mix two). Returns how many texts were checked: 3000, or what 10 s allowed (a
+// sanitizer's build is slow, and busy writers leave the sender little of two cores).
+std::size_t check_no_torn_text(fixture &f, int writers, int yield_every) {
+    auto log = f.logger();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < writers; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; !stop; ++i) {
+                const char c = static_cast<char>('a' + (t * 7 + i) % 26);
+                log->info(std::string(static_cast<std::size_t>(100 + (i * 37) % 3000), c));
+                if (i % yield_every == 0) std::this_thread::yield();
+            }
+        });
+    std::size_t checked = 0;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (checked < 3000 && std::chrono::steady_clock::now() < until) {
+        auto p = f.rx.next(100ms);
+        if (!p) continue;
+        const auto text = p->find("STATUS");
+        if (!text || text->empty()) continue;
+        ++checked;
+        const bool one_char =
+            std::all_of(text->begin(), text->end(), [&](char c) { return c == text->front(); });
+        CHECK(one_char);
+        if (!one_char) break;
+    }
+    stop = true;
+    for (auto &t : threads) t.join();
+    return checked;
+}
+
 }  // namespace
 
 TEST_CASE("forwards_payload_at_info_by_default", "[status_sink]") {
@@ -292,37 +326,10 @@ TEST_CASE("lock_free_cells_never_send_a_torn_text", "[status_sink]") {
     dispatcher_options o;
     o.min_interval = 1ms;  // copy as often as possible, racing the writers
     fixture f(o);
-    auto log = f.logger();
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t)
-        threads.emplace_back([&, t] {
-            for (int i = 0; !stop; ++i) {
-                const char c = static_cast<char>('a' + (t * 7 + i) % 26);
-                log->info(std::string(static_cast<std::size_t>(100 + (i * 37) % 3000), c));
-                if (i % 64 == 0) std::this_thread::yield();
-            }
-        });
-    // Until 3000 texts were checked (10 s at most: a sanitizer's build is slow, and four busy
-    // writers leave the sender little of two cores).
-    std::size_t checked = 0;
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (checked < 3000 && std::chrono::steady_clock::now() < until) {
-        auto p = f.rx.next(100ms);
-        if (!p) continue;
-        const auto text = p->find("STATUS");
-        if (!text || text->empty()) continue;
-        ++checked;
-        const bool one_char =
-            std::all_of(text->begin(), text->end(), [&](char c) { return c == text->front(); });
-        CHECK(one_char);
-        if (!one_char) break;
-    }
-    stop = true;
-    for (auto &t : threads) t.join();
+    const std::size_t checked = check_no_torn_text(f, 4, 64);
     INFO(checked << " texts checked");
     CHECK(checked > 20);
-    log->info("all done");
+    f.logger()->info("all done");
     CHECK(f.status_now() == "all done");
 }
 
@@ -384,32 +391,7 @@ TEST_CASE("shared_cells_never_send_a_torn_text", "[status_sink]") {
     dispatcher_options o;
     o.min_interval = 1ms;
     fixture f(o);
-    auto log = f.logger();
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 24; ++t)
-        threads.emplace_back([&, t] {
-            for (int i = 0; !stop; ++i) {
-                const char c = static_cast<char>('a' + (t * 7 + i) % 26);
-                log->info(std::string(static_cast<std::size_t>(100 + (i * 37) % 3000), c));
-                if (i % 16 == 0) std::this_thread::yield();
-            }
-        });
-    std::size_t checked = 0;
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (checked < 3000 && std::chrono::steady_clock::now() < until) {
-        auto p = f.rx.next(100ms);
-        if (!p) continue;
-        const auto text = p->find("STATUS");
-        if (!text || text->empty()) continue;
-        ++checked;
-        const bool one_char =
-            std::all_of(text->begin(), text->end(), [&](char c) { return c == text->front(); });
-        CHECK(one_char);
-        if (!one_char) break;
-    }
-    stop = true;
-    for (auto &t : threads) t.join();
+    const std::size_t checked = check_no_torn_text(f, 24, 16);  // 8 past the 16 owned cells
     INFO(checked << " texts checked");
     CHECK(checked > 20);
 }
