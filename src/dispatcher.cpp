@@ -460,8 +460,7 @@ private:
     bool redact_cached_ = false;
     std::string last_status_datagram_;
     steady::time_point last_report_{};
-    bool address_reported_ = false;  // an unusable NOTIFY_SOCKET is said once
-    std::error_code outage_;  // the receiver full or away since it was said; cleared by a send
+    std::error_code outage_;  // said once and failing since (cleared by a send that got through)
     std::uint64_t suppressed_ = 0;
     std::thread thread_;
 };
@@ -575,31 +574,30 @@ void sender::failed(std::error_code ec, const char *what) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.failures;
     }
-    // An unusable NOTIFY_SOCKET (a bare fd number from finit 4.4-4.12, a relative path) never
-    // gets better: say it once, naming the value, not once a minute for the process's life.
-    if (ec && ec == notifier_.address_error() && !control_off("address_once")) {
-        if (address_reported_) return;
+    // Said once, not once a minute (once a second to on_error) for as long as it lasts: an
+    // unusable NOTIFY_SOCKET (a bare fd number from finit 4.4-4.12, a relative path), which
+    // never gets better, and a receiver that stopped reading (runc, crun, finit after READY) or
+    // went away (OpenRC unlinks its socket), which may stay so for the process's life. The
+    // failures meanwhile are counted into the next report's `suppressed`; a different error,
+    // or the same one after a send got through, is said again.
+    const bool address = ec && ec == notifier_.address_error();
+    const bool once =
+        address ? !control_off("address_once") : retryable(ec) && !control_off("outage_once");
+    if (once && ec == outage_) {
+        ++suppressed_;
+        return;
+    }
+    bool said = false;
+    if (address) {
         try {
-            const std::string where =
-                "sending to NOTIFY_SOCKET=" + std::string(notifier_.address_text().substr(0, 200));
-            address_reported_ = emit(ec, where);
+            said = emit(ec, "sending to NOTIFY_SOCKET=" +
+                                std::string(notifier_.address_text().substr(0, 200)));
         } catch (...) {
         }
-        return;
+    } else {
+        said = emit(ec, what);
     }
-    // A receiver that stopped reading (runc, crun, finit after READY) or went away (OpenRC
-    // unlinks its socket) may stay so for the process's life: one report per outage, the
-    // failures meanwhile counted into the next report's `suppressed`. A different error, or
-    // the next outage after a send got through, is said again.
-    if (retryable(ec) && !control_off("outage_once")) {
-        if (ec == outage_) {
-            ++suppressed_;
-            return;
-        }
-        if (emit(ec, what)) outage_ = ec;
-        return;
-    }
-    emit(ec, what);
+    if (once && said) outage_ = ec;
 }
 
 void sender::deliver_reports() {
