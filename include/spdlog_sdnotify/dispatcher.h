@@ -150,10 +150,11 @@ namespace details {
 inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
     return d.process_barrier_;
 }
-inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
-    // The record's stores must be visible before this load reads "not idle" (Dekker): the
-    // dispatcher's membarrier() sees to it, or else the claim was a read-modify-write.
-    if (d.process_barrier_) {
+inline void dispatcher_access::source_changed(dispatcher &d, bool plain_writes) noexcept {
+    // The record's stores must be visible before this load reads "not idle" (Dekker): with
+    // plain_writes (as the cell was claimed) the dispatcher's membarrier() sees to it, or else
+    // the claim was a read-modify-write.
+    if (plain_writes) {
         std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the compiler in order
         if (d.idle_.load(std::memory_order_relaxed)) d.wake();
     } else if (d.idle_.load(std::memory_order_seq_cst)) {

@@ -123,7 +123,7 @@ public:
             details::status_cells::publish(
                 *cell, text, msg.level >= sticky_level_->load(std::memory_order_relaxed), msg.time);
             cell = nullptr;
-            details::dispatcher_access::source_changed(*target_);
+            details::dispatcher_access::source_changed(*target_, plain_writes_);
         }
         SPDLOG_SDNOTIFY_CATCH_ALL {
             // Never into spdlog's error handler, and never an exception into the logger.
@@ -164,7 +164,7 @@ private:
     details::status_cells cells_;
     std::shared_ptr<dispatcher> dispatcher_;
     dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
-    const bool plain_writes_;
+    const bool plain_writes_;   // how cells are claimed, and so how a waiting sender is looked at
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     const bool follow_logger_pattern_;
     // The dispatcher's sticky level, or this sink's own (deprecated) one: one relaxed load.
