@@ -20,6 +20,7 @@ thread_local bool slot_given_back = false;  // this thread is exiting: no new sl
 // thread_local's destructor) go to a shared cell: the slot may already be someone else's.
 struct slot_release {
     ~slot_release() {
+        if (control_off("slot_give_back")) return;  // the slot stays this dead thread's
         const unsigned slot = slot_of_this_thread;
         slot_of_this_thread = no_thread_slot;
         slot_given_back = true;
