@@ -98,9 +98,14 @@ TEST_CASE("stalled_receiver_blocks_no_caller_and_loses_nothing_that_counts", "[f
     // sender for it (a wake-up per record would be a syscall per record, and a busy sender).
     INFO(d->get_stats().wakeups << " wake-ups");
     CHECK(d->get_stats().wakeups < 100);
-    // The receiver reads again: STOPPING and the newest status arrive.
+    // The receiver reads again: STOPPING and the newest status arrive, with the sender's next
+    // retry (its pause is up to 1 s, so a reader that gives up after a 1 s gap races it).
     std::string last;
-    while (rx.next(1s)) last = rx.model.status_text();
+    const auto read_until = std::chrono::steady_clock::now() + 5s;
+    while ((rx.model.stopping_count() == 0 || last != "the last word") &&
+           std::chrono::steady_clock::now() < read_until) {
+        if (rx.next(500ms)) last = rx.model.status_text();
+    }
     CHECK(rx.model.stopping_count() == 1);
     CHECK(std::string(rx.model.active_state()) == "deactivating");
     CHECK(last == "the last word");
