@@ -950,9 +950,6 @@ std::uint64_t lifecycle_link::transition(dispatcher &d, unsigned from_mask,
             return ticket;
     }
 }
-service_state lifecycle_link::state(const dispatcher &d) noexcept {
-    return static_cast<service_state>(d.state_word_.load() & 3U);
-}
 void lifecycle_link::post(dispatcher &d, std::uint64_t ticket, message m) noexcept {
     if (!d.impl_ || d.impl_->forked()) return;
     try {

@@ -115,15 +115,16 @@ struct lifecycle_state {
             service_state::stopping, [&] { return lifecycle_messages::stopping(text); });
     }
 
-    // What the rule set asks for, done (lifecycle_rules::apply's `Actions`).
+    // What the rule set asks for, done (lifecycle_rules::apply's `Actions`). The rare ones are
+    // kept out of line: inlined, their message building weighs on every record's rule test.
     struct actions {
         lifecycle_state &self;
         void progress() noexcept { link::progress(*self.target); }
         void alive() noexcept { link::alive(*self.target); }
-        void ready(std::string_view text) { self.to_ready(text); }
-        void reloading(std::string_view text) { self.to_reloading(text); }
-        void stopping(std::string_view text) { self.to_stopping(text); }
-        void failure(const spdlog::details::log_msg &msg) {
+        [[gnu::noinline]] void ready(std::string_view text) { self.to_ready(text); }
+        [[gnu::noinline]] void reloading(std::string_view text) { self.to_reloading(text); }
+        [[gnu::noinline]] void stopping(std::string_view text) { self.to_stopping(text); }
+        [[gnu::noinline]] void failure(const spdlog::details::log_msg &msg) {
             link::fatal(*self.target,
                         lifecycle_messages::failure(msg, self.settings.config().failure_errno));
         }
@@ -131,7 +132,20 @@ struct lifecycle_state {
     void on_record(const spdlog::details::log_msg &msg) {
         if (closed.load(std::memory_order_relaxed)) return;
         actions act{*this};
-        rules.apply(msg, link::state(*target), act);
+        switch (link::state(*state_word)) {
+            case service_state::starting:
+                rules.apply(msg, service_state::starting, act);
+                break;
+            case service_state::ready:
+                rules.apply(msg, service_state::ready, act);
+                break;
+            case service_state::reloading:
+                rules.apply(msg, service_state::reloading, act);
+                break;
+            case service_state::stopping:
+                rules.apply(msg, service_state::stopping, act);
+                break;
+        }
     }
 
     state get() const noexcept { return static_cast<state>(link::state(*target)); }
@@ -141,6 +155,7 @@ struct lifecycle_state {
     const lifecycle_rules rules;
     lifecycle_keepalive keepalive;  // set once at construction, under systemd only
     std::shared_ptr<dispatcher> target;
+    const std::atomic<std::uint64_t> *state_word = nullptr;  // target's, one load per record
     std::optional<std::chrono::microseconds> watchdog_interval;
     std::atomic<bool> closed{false};
     bool handles_signals = false;
@@ -298,12 +313,6 @@ void at_exit_hook() {
 
 }  // namespace
 
-struct details::rule_access {
-    static const text_test *text(const std::optional<rule> &r) noexcept {
-        return r ? r->text_.get() : nullptr;
-    }
-};
-
 // A regex that PCRE2 could not test (match limit, no memory) silently never fires: say so.
 void details::lifecycle_state::report_match_errors() {
     const auto now = std::chrono::steady_clock::now();
@@ -384,6 +393,7 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
     auto &s = *state_;
     const lifecycle_config &c = s.config();
     s.target = c.dispatcher ? c.dispatcher : dispatcher::default_instance();
+    s.state_word = &details::lifecycle_link::state_word(*s.target);
     sink_ = std::make_shared<lifecycle_sink_mt>(state_, std::move(status));
     if (!s.target->enabled()) {
         s.closed = true;  // not under systemd: nothing to do, ever

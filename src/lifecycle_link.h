@@ -26,7 +26,14 @@ struct lifecycle_link {
     // message's ticket (its place in the order), or 0 if the state was none of them.
     // Async-signal-safe.
     static std::uint64_t transition(dispatcher &d, unsigned from_mask, service_state to) noexcept;
-    static service_state state(const dispatcher &d) noexcept;
+    // The word that holds the state (read for every record: the lifecycle keeps its address).
+    static const std::atomic<std::uint64_t> &state_word(const dispatcher &d) noexcept {
+        return d.state_word_;
+    }
+    static service_state state(const std::atomic<std::uint64_t> &word) noexcept {
+        return static_cast<service_state>(word.load() & 3U);
+    }
+    static service_state state(const dispatcher &d) noexcept { return state(state_word(d)); }
     // A lifecycle message whose ticket came from transition().
     static void post(dispatcher &d, std::uint64_t ticket, message m) noexcept;
     // From a signal handler (async-signal-safe): sends at once if nothing is ahead in the order,

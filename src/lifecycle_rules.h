@@ -5,57 +5,155 @@
 // The rule set: which of the configured rules a record is tested against in the current state,
 // and what a match asks for. No thread, no dispatcher: the answers go to `Actions`, so that the
 // rules are tested with a recorder.
+//
+// Every record of the process passes here, so each state's rules are laid out once, at
+// set-up, as a plan: the lowest level any of them accepts (most records stop there or at the
+// first test), then per rule its level, logger, literal, regex and predicate, cheapest first.
+// The literals of a state are searched for in one pass over the record (literal_set).
 
 #include <spdlog_sdnotify/lifecycle.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "lifecycle_link.h"
 #include "lifecycle_settings.h"
+#include "text_test.h"
 
 namespace spdlog_sdnotify {
 namespace details {
 
+struct rule_access {
+    static const text_test *text(const std::optional<rule> &r) noexcept {
+        return r ? r->text_.get() : nullptr;
+    }
+    static const std::optional<std::string> &logger(const rule &r) noexcept { return r.logger_; }
+    static const text_test *text(const rule &r) noexcept { return r.text_.get(); }
+    static const std::function<bool(const spdlog::details::log_msg &)> &predicate(
+        const rule &r) noexcept {
+        return r.predicate_;
+    }
+};
+
 class lifecycle_rules {
 public:
-    explicit lifecycle_rules(const lifecycle_settings &settings) noexcept : settings_(settings) {}
+    explicit lifecycle_rules(const lifecycle_settings &settings) {
+        const lifecycle_config &c = settings.config();
+        for (const service_state s : {service_state::starting, service_state::ready,
+                                      service_state::reloading, service_state::stopping}) {
+            plan &p = plans_[static_cast<unsigned>(s)];
+            // Every record during start-up and shutdown is progress: it earns the next timeout
+            // extension.
+            if (s == service_state::starting || s == service_state::stopping) {
+                if (c.progress_when)
+                    p.add(action::progress, *c.progress_when);
+                else
+                    p.add_always(action::progress);
+            }
+            if (c.alive_when) p.add(action::alive, *c.alive_when);
+            if (s == service_state::starting && c.ready_when) p.add(action::ready, *c.ready_when);
+            if (s == service_state::ready && settings.reloads() && c.reloading_when)
+                p.add(action::reloading, *c.reloading_when);
+            if (s == service_state::reloading && c.reloaded_when)
+                p.add(action::ready, *c.reloaded_when);
+            // Not while stopping (the stopping transition's compare-and-swap would refuse a
+            // second STOPPING anyway).
+            if (s != service_state::stopping && c.stopping_when)
+                p.add(action::stopping, *c.stopping_when);
+            if (c.failure_when) p.add(action::failure, *c.failure_when);
+        }
+    }
 
     // `Actions` has progress(), alive(), ready(text), reloading(text), stopping(text) and
     // failure(msg); they are called in that order, each as soon as its rule matched, so that a
     // rule that throws leaves the earlier actions done.
     template <typename Actions>
     void apply(const spdlog::details::log_msg &msg, service_state s, Actions &act) const {
-        const lifecycle_config &c = settings_.config();
+        const plan &p = plans_[static_cast<unsigned>(s)];
+        if (msg.level < p.lowest_level) return;
         const std::string_view text(msg.payload.data(), msg.payload.size());
-        // Every record during start-up and shutdown is progress: it earns the next timeout
-        // extension.
-        if ((s == service_state::starting || s == service_state::stopping) &&
-            (!c.progress_when || c.progress_when->matches(msg)))
-            act.progress();
-        if (c.alive_when && c.alive_when->matches(msg)) act.alive();
-        switch (s) {
-            case service_state::starting:
-                if (c.ready_when && c.ready_when->matches(msg)) act.ready(text);
-                break;
-            case service_state::ready:
-                if (settings_.reloads() && c.reloading_when && c.reloading_when->matches(msg))
+        unsigned found = 0;
+        bool searched = false;
+        for (std::size_t i = 0; i < p.count; ++i) {
+            const test &t = p.all[i];
+            if (msg.level < t.at_least) continue;
+            if (t.logger != nullptr &&
+                std::string_view(msg.logger_name.data(), msg.logger_name.size()) != *t.logger)
+                continue;
+            if (t.literal != 0) {
+                if (!searched) {
+                    found = p.literals.find_all(text);
+                    searched = true;
+                }
+                if ((found & t.literal) == 0) continue;
+            }
+            if (t.regex != nullptr && !t.regex->found_in(text)) continue;
+            if (t.predicate != nullptr && !(*t.predicate)(msg)) continue;
+            switch (t.what) {
+                case action::progress:
+                    act.progress();
+                    break;
+                case action::alive:
+                    act.alive();
+                    break;
+                case action::ready:
+                    act.ready(text);
+                    break;
+                case action::reloading:
                     act.reloading(text);
-                break;
-            case service_state::reloading:
-                if (c.reloaded_when && c.reloaded_when->matches(msg)) act.ready(text);
-                break;
-            case service_state::stopping:
-                break;
+                    break;
+                case action::stopping:
+                    act.stopping(text);
+                    break;
+                case action::failure:
+                    act.failure(msg);
+                    break;
+            }
         }
-        // The state read above (the stopping transition's compare-and-swap refuses a second
-        // STOPPING).
-        if (c.stopping_when && s != service_state::stopping && c.stopping_when->matches(msg))
-            act.stopping(text);
-        if (c.failure_when && c.failure_when->matches(msg)) act.failure(msg);
     }
 
 private:
-    const lifecycle_settings &settings_;
+    enum class action : std::uint8_t { progress, alive, ready, reloading, stopping, failure };
+    // One rule as a state tests it. Points into the settings' rules, which outlive this.
+    struct test {
+        action what;
+        spdlog::level::level_enum at_least = spdlog::level::trace;
+        const std::string *logger = nullptr;
+        unsigned literal = 0;  // its bit in the state's literal_set, 0: none
+        const text_test *regex = nullptr;
+        const std::function<bool(const spdlog::details::log_msg &)> *predicate = nullptr;
+    };
+    // Held inline (no pointer to follow per record): a state tests at most progress, alive,
+    // its own rule, stopping and failure.
+    struct plan {
+        std::array<test, 5> all;
+        std::size_t count = 0;
+        literal_set literals;
+        spdlog::level::level_enum lowest_level = spdlog::level::off;  // off: no test at all
+
+        void add_always(action what) {
+            all[count++] = test{what};
+            lowest_level = spdlog::level::trace;
+        }
+        void add(action what, const rule &r) {
+            test t{what};
+            t.at_least = r.at_least();
+            if (const auto &name = rule_access::logger(r)) t.logger = &*name;
+            if (const text_test *x = rule_access::text(r)) {
+                if (const std::string *l = x->literal_text())
+                    t.literal = literals.add(*l);
+                else
+                    t.regex = x;
+            }
+            if (const auto &p = rule_access::predicate(r)) t.predicate = &p;
+            all[count++] = t;
+            lowest_level = std::min(lowest_level, t.at_least);
+        }
+    };
+    std::array<plan, 4> plans_;
 };
 
 }  // namespace details

@@ -5,6 +5,7 @@
 
 #include <spdlog_sdnotify/lifecycle.h>
 
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "lifecycle_messages.h"
 #include "lifecycle_rules.h"
 #include "lifecycle_settings.h"
+#include "text_test.h"
 
 using namespace std::chrono_literals;
 using spdlog_sdnotify::lifecycle_config;
@@ -21,6 +23,7 @@ using spdlog_sdnotify::rule;
 using spdlog_sdnotify::details::lifecycle_keepalive;
 using spdlog_sdnotify::details::lifecycle_rules;
 using spdlog_sdnotify::details::lifecycle_settings;
+using spdlog_sdnotify::details::literal_set;
 using spdlog_sdnotify::details::service_state;
 using spdlog_sdnotify::details::watchdog_proof;
 namespace messages = spdlog_sdnotify::details::lifecycle_messages;
@@ -151,4 +154,74 @@ TEST_CASE("keepalive_plan_follows_the_configuration", "[lifecycle][parts]") {
     c.watchdog = false;
     CHECK_FALSE(lifecycle_keepalive(c, 2s).watchdog_on());
     CHECK_FALSE(lifecycle_keepalive(c, 2s).plan().watchdog_interval);
+}
+
+// The literals of a state are searched for in one pass (Horspool over the set): every literal
+// reported found exactly when std::string_view::find finds it, over texts of a small alphabet
+// (many near misses, overlaps, literals at both ends), literals of 1 to 300 bytes (the window
+// is capped at 255) and up to the set's 8.
+TEST_CASE("literal_set_finds_exactly_what_find_finds", "[lifecycle][parts]") {
+    std::mt19937 random(20261127);
+    auto text_of = [&](std::size_t n) {
+        std::string t;
+        for (std::size_t i = 0; i < n; ++i) t += "ab c\0"[random() % 5];
+        return t;
+    };
+    int found_some = 0, missed_some = 0;
+    for (int round = 0; round < 3000; ++round) {
+        literal_set set;
+        std::vector<std::string> literals;
+        const std::size_t count = 1 + random() % literal_set::max_literals;
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::size_t n = round % 50 == 0 ? 250 + random() % 50 : 1 + random() % 6;
+            literals.push_back(text_of(n));
+            CHECK(set.add(literals.back()) == 1U << k);
+        }
+        for (int t = 0; t < 10; ++t) {
+            std::string text = text_of(random() % 80);
+            if (t == 0) text += literals[random() % count];        // one at the very end
+            if (t == 1) text = literals[random() % count] + text;  // one at the start
+            if (round % 50 == 0 && t == 2) text = text_of(400) + literals[0] + text_of(10);
+            unsigned expected = 0;
+            for (std::size_t k = 0; k < count; ++k)
+                if (text.find(literals[k]) != std::string::npos) expected |= 1U << k;
+            const unsigned got = set.find_all(text);
+            CHECK(got == expected);
+            if (got != expected) FAIL_CHECK("text \"" << text << "\"");
+            found_some += expected != 0;
+            missed_some += expected != (1U << count) - 1;
+        }
+    }
+    // Both outcomes were exercised plenty.
+    CHECK(found_some > 5000);
+    CHECK(missed_some > 5000);
+    CHECK_THROWS_AS(literal_set().add(""), std::logic_error);
+}
+
+// Each state's plan: the same literal in two rules, a logger-bound literal next to a plain one,
+// a regex and a predicate in the same state, and a level that lets a record skip the texts.
+TEST_CASE("a_state_plan_tests_every_rule_it_holds", "[lifecycle][parts]") {
+    lifecycle_config c;
+    c.ready_when = rule::contains("up").from("http");
+    c.stopping_when = rule::contains("up");  // same literal, any logger
+    c.failure_when = rule::regex("disk (gone|full)").at_least(spdlog::level::err);
+    c.alive_when =
+        rule::when([](const spdlog::details::log_msg &m) { return m.payload.size() == 4; });
+    c.progress_when = rule::contains("step");
+    const lifecycle_settings s(c);
+    const lifecycle_rules rules(s);
+    using v = std::vector<std::string>;
+    CHECK(apply(rules, "up", service_state::starting) == v{"stopping:up"});  // logger "app"
+    recorder r;
+    rules.apply(spdlog::details::log_msg("http", spdlog::level::info, "up"),
+                service_state::starting, r);
+    CHECK(r.calls == v{"ready:up", "stopping:up"});
+    CHECK(apply(rules, "step", service_state::starting) == v{"progress", "alive"});
+    CHECK(apply(rules, "step 1, up", service_state::starting) ==
+          v{"progress", "stopping:step 1, up"});
+    CHECK(apply(rules, "disk full", service_state::ready, spdlog::level::err) ==
+          v{"failure:disk full"});
+    CHECK(apply(rules, "disk full", service_state::ready, spdlog::level::warn).empty());
+    CHECK(apply(rules, "disk gone, up", service_state::stopping, spdlog::level::critical) ==
+          v{"failure:disk gone, up"});
 }
