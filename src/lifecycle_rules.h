@@ -77,6 +77,13 @@ public:
         const std::string_view text(msg.payload.data(), msg.payload.size());
         unsigned found = 0;
         bool searched = false;
+        // Below every rule without a literal, a record that holds none of the literals (most
+        // records) is done after one pass.
+        if (msg.level < p.lowest_level_without_literal) {
+            found = p.literals.find_all(text);
+            if (found == 0) return;
+            searched = true;
+        }
         for (std::size_t i = 0; i < p.count; ++i) {
             const test &t = p.all[i];
             if (msg.level < t.at_least) continue;
@@ -133,10 +140,11 @@ private:
         std::size_t count = 0;
         literal_set literals;
         spdlog::level::level_enum lowest_level = spdlog::level::off;  // off: no test at all
+        spdlog::level::level_enum lowest_level_without_literal = spdlog::level::off;
 
         void add_always(action what) {
             all[count++] = test{what};
-            lowest_level = spdlog::level::trace;
+            lowest_level = lowest_level_without_literal = spdlog::level::trace;
         }
         void add(action what, const rule &r) {
             test t{what};
@@ -151,6 +159,8 @@ private:
             if (const auto &p = rule_access::predicate(r)) t.predicate = &p;
             all[count++] = t;
             lowest_level = std::min(lowest_level, t.at_least);
+            if (t.literal == 0)
+                lowest_level_without_literal = std::min(lowest_level_without_literal, t.at_least);
         }
     };
     std::array<plan, 4> plans_;
