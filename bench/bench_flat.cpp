@@ -7,6 +7,7 @@
 // console or file sink it would have anyway. Heap allocations per record are counted on the
 // logging threads (operator new is replaced here). Run: scripts/bench.sh
 //   single            one thread: status sink vs a second null_sink_mt; vs a lone null_sink_mt
+//   same_text         one thread logging the same text again and again (nothing new to send)
 //   below_level       a record below the status sink's level
 //   own_loggers/N     N threads, each on its own logger, all sharing one status sink
 //                     (what attach_all() does) vs the same loggers without it
@@ -119,14 +120,23 @@ std::unique_ptr<spdlog_sdnotify::lifecycle> make_lifecycle(bool regex) {
     return std::make_unique<spdlog_sdnotify::lifecycle>(c);
 }
 
-void log_records(benchmark::State &state, spdlog::logger &logger, bool below = false) {
-    for (int i = 0; i < 1000; ++i) logger.info("processed request {} in {} us", i, 42);  // warm
+enum class records { differ, below_level, same };
+
+void log_records(benchmark::State &state, spdlog::logger &logger, records kind = records::differ) {
+    for (int i = 0; i < 1000; ++i)  // warm
+        logger.info("processed request {} in {} us", kind == records::same ? 7 : i, 42);
     const std::uint64_t before = t_allocations;
     int i = 0;
-    if (below) {
-        for (auto _ : state) logger.debug("processed request {} in {} us", ++i, 42);
-    } else {
-        for (auto _ : state) logger.info("processed request {} in {} us", ++i, 42);
+    switch (kind) {
+        case records::differ:
+            for (auto _ : state) logger.info("processed request {} in {} us", ++i, 42);
+            break;
+        case records::below_level:
+            for (auto _ : state) logger.debug("processed request {} in {} us", ++i, 42);
+            break;
+        case records::same:  // a service that says the same thing again and again
+            for (auto _ : state) logger.info("processed request {} in {} us", 7, 42);
+            break;
     }
     state.counters["allocs_per_record"] = benchmark::Counter(
         static_cast<double>(t_allocations - before) / static_cast<double>(state.iterations()),
@@ -152,15 +162,31 @@ void single_status_only(benchmark::State &state) {
     spdlog::logger l("bench", shared_status_sink());
     log_records(state, l);
 }
+void same_text_base(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), null_sink()});
+    log_records(state, l, records::same);
+}
+void same_text_status(benchmark::State &state) {
+    // A dispatcher of its own, which sees nothing but that text (the others' texts would keep
+    // its sender busy): after the first send, nothing new arrives for the rest of the run.
+    static auto sink = [] {
+        spdlog_sdnotify::status_sink_config c;
+        c.dispatcher = std::make_shared<spdlog_sdnotify::dispatcher>(
+            std::make_shared<spdlog_sdnotify::notifier>(g_receiver->rx->address()));
+        return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
+    }();
+    spdlog::logger l("bench", {null_sink(), sink});
+    log_records(state, l, records::same);
+}
 void below_level_base(benchmark::State &state) {
     spdlog::logger l("bench", {null_sink(), null_sink()});
     l.set_level(spdlog::level::debug);
-    log_records(state, l, true);
+    log_records(state, l, records::below_level);
 }
 void below_level_status(benchmark::State &state) {
     spdlog::logger l("bench", {null_sink(), shared_status_sink()});
     l.set_level(spdlog::level::debug);
-    log_records(state, l, true);
+    log_records(state, l, records::below_level);
 }
 
 // ---- N threads, each on its own logger
@@ -217,6 +243,8 @@ BENCHMARK(single_base);
 BENCHMARK(single_alone);
 BENCHMARK(single_status);
 BENCHMARK(single_status_only);
+BENCHMARK(same_text_base);
+BENCHMARK(same_text_status);
 BENCHMARK(below_level_base);
 BENCHMARK(below_level_status);
 BENCHMARK(own_loggers_base)->Threads(2)->Threads(8)->UseRealTime();
@@ -296,6 +324,7 @@ int main(int argc, char **argv) {
     row("1 thread: + status sink vs + second null_sink_mt", "single_status", "single_base", 1.1);
     row("1 thread: status sink alone vs null_sink_mt alone (stretch)", "single_status_only",
         "single_alone", 1.0);
+    row("1 thread: the same text every record", "same_text_status", "same_text_base", 1.1);
     row("1 thread: record below the sink's level", "below_level_status", "below_level_base", 1.05);
     row("2 threads, own loggers, shared status sink", "own_loggers_status/2", "own_loggers_base/2",
         1.3);

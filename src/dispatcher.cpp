@@ -452,6 +452,7 @@ private:
     bool thread_to_stderr_ = true;
     std::function<void()> thread_periodic_;
     steady::time_point next_periodic_ = steady::time_point::max();
+    steady::time_point last_change_{};  // when collect() last found a record published
     std::chrono::milliseconds thread_min_interval_{500};
     std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
@@ -498,7 +499,9 @@ bool sender::collect() {
         }
     }
     // Read under the lock: remove_source() merges a departing sink's text from another thread.
-    return merged_.seq != fed_seq_;
+    if (merged_.seq == fed_seq_) return false;
+    last_change_ = steady::now();
+    return true;
 }
 
 void sender::feed_status(steady::time_point now) {
@@ -914,6 +917,12 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
     // the last look at the sources, so that a text published after that look sees it.
     const auto ready_at = policy_.status_ready_at(now);
     if (ready_at > now) return {std::min(until, ready_at), false};
+    // Records are still coming in, though they changed nothing (the same text again): look
+    // again after min_interval rather than let the next of them wake us (a syscall on the
+    // logging thread, and a membarrier for every thread, per record or so). A new text waits
+    // min_interval at most, as it would after a send.
+    if (now - last_change_ < thread_min_interval_ && !control_off("quiet_interval"))
+        return {std::min(until, last_change_ + thread_min_interval_), false};
     return {until, until == steady::time_point::max() || until - now > thread_min_interval_};
 }
 

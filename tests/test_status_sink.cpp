@@ -650,6 +650,39 @@ TEST_CASE("a_record_published_as_the_sender_goes_idle_is_never_missed", "[status
     CHECK(lost == 0);
 }
 
+// A service that logs the same line over and over ("health check ok") changes nothing to send.
+// The sender must not go to sleep between those records and be woken by the next one (a
+// syscall on the logging thread, and a membarrier interrupting every thread of the process, a
+// few hundred records apart: the cost per record doubled): it looks again after min_interval,
+// so a new text still arrives within it.
+TEST_CASE("repeated_records_do_not_wake_the_sender_each_time", "[status_sink]") {
+    fixture f;  // min_interval 100 ms
+    auto log = f.logger();
+    log->info("health check ok");
+    REQUIRE(f.rx.next(1s));
+    REQUIRE(f.dispatch->flush(1s));  // its send counted
+    const auto before = f.dispatch->get_stats();
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < 1s) {
+        for (int i = 0; i < 1000; ++i) log->info("health check ok");
+        std::this_thread::sleep_for(100us);  // records keep coming, 1000 every ~0.1 ms
+    }
+    const auto after = f.dispatch->get_stats();
+    INFO((after.wakeups - before.wakeups)
+         << " wake-ups, " << (after.posted - before.posted) << " records");
+    CHECK(after.posted - before.posted > 100000);
+    // About one look per min_interval (10 in 1 s); the same records woke it thousands of times.
+    CHECK(after.wakeups - before.wakeups <= 12);
+    CHECK(after.status_sent == before.status_sent);  // the same text is not sent again
+    // A different text among the repeats arrives within min_interval.
+    const auto changed = std::chrono::steady_clock::now();
+    log->info("health check failed");
+    for (int i = 0; i < 1000; ++i) log->info("health check failed");
+    REQUIRE(f.rx.next(1s));
+    CHECK(f.rx.model.status_text() == "health check failed");
+    CHECK(std::chrono::steady_clock::now() - changed < 100ms + 50ms);
+}
+
 TEST_CASE("the_dispatcher_says_which_records_are_sticky", "[status_sink][sticky]") {
     dispatcher_options o = fixture::quick();
     o.sticky_for = 600ms;
