@@ -211,10 +211,10 @@ public:
         wake();
     }
 
-    void diagnose(std::string what) {
+    void diagnose(std::string what, std::error_code ec = errc::wiring) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            diagnostics_.push_back(std::move(what));
+            diagnostics_.push_back({ec, std::move(what)});
         }
         wake();
     }
@@ -371,7 +371,12 @@ public:
     bool keepalive_changed_ = false;
     status_slot own_;  // post_status()
     std::uint64_t reports_waiting_ = 0;
-    std::vector<std::string> diagnostics_;
+    // Said once each, never rate-limited away (their callers say each once).
+    struct diagnostic {
+        std::error_code ec;
+        std::string what;
+    };
+    std::vector<diagnostic> diagnostics_;
     std::function<void()> periodic_;
     bool periodic_changed_ = false;
     std::error_code report_error_;
@@ -453,6 +458,7 @@ private:
     std::function<void()> thread_periodic_;
     steady::time_point next_periodic_ = steady::time_point::max();
     steady::time_point last_change_{};  // when collect() last found a record published
+    bool barrier_failure_said_ = false;
     std::chrono::milliseconds thread_min_interval_{500};
     std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
@@ -607,7 +613,7 @@ void sender::deliver_reports() {
     std::uint64_t waiting;
     std::error_code ec;
     std::string what;
-    std::vector<std::string> diagnostics;
+    std::vector<diagnostic> diagnostics;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         waiting = std::exchange(reports_waiting_, 0);
@@ -618,18 +624,19 @@ void sender::deliver_reports() {
     if (const auto overflows = ring_overflows_.exchange(0); overflows != 0) {
         // A signal handler found all 16 hand-over entries taken and sent by itself, possibly
         // out of order: say so rather than keep it to a counter nobody reads.
-        diagnostics.push_back(std::to_string(overflows) +
-                              " signal lifecycle message(s) found the hand-over ring full and "
-                              "were sent directly, possibly out of order");
+        diagnostics.push_back(
+            {errc::wiring, std::to_string(overflows) +
+                               " signal lifecycle message(s) found the hand-over ring full "
+                               "and were sent directly, possibly out of order"});
     }
     for (const auto &d : diagnostics) {
         if (thread_on_error_) {
             try {
-                thread_on_error_(errc::wiring, d, 0);
+                thread_on_error_(d.ec, d.what, 0);
             } catch (...) {
             }
         } else if (thread_to_stderr_) {
-            std::fprintf(stderr, "spdlog_sdnotify: warning: %s\n", d.c_str());
+            std::fprintf(stderr, "spdlog_sdnotify: warning: %s\n", d.what.c_str());
             std::fflush(stderr);
         }
     }
@@ -935,8 +942,17 @@ bool sender::go_idle(steady::time_point now, steady::time_point &until) {
     // below, and make idle_ visible to their next look. Should it ever fail, never sleep
     // longer than min_interval instead.
     if (owner_.process_barrier_ && !process_barrier()) {
+        const int error = errno;
         owner_.idle_.store(false);
         until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
+        if (!barrier_failure_said_ && !control_off("barrier_failure_said")) {
+            barrier_failure_said_ = true;
+            diagnose("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed (" +
+                         std::error_code(error, std::system_category()).message() +
+                         ", a seccomp filter?): the dispatcher now looks for new status texts "
+                         "every min_interval instead of sleeping until one arrives",
+                     std::error_code(error, std::system_category()));
+        }
     } else if (!control_off("idle_recheck") && collect()) {
         owner_.idle_.store(false);
         feed_status(now);
