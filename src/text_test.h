@@ -4,7 +4,8 @@
 
 // The text part of a rule, prepared once at set-up and asked on the logging thread for every
 // record the rule sees: a literal (Boyer-Moore-Horspool, its skip table built once) or a regex
-// (PCRE2, JIT-compiled where the system allows it).
+// (PCRE2, JIT-compiled where the system allows it). The lifecycle searches the literals of a
+// state together (literal_set); rule::matches() uses the literal's own table.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -72,6 +73,7 @@ public:
     unsigned add(std::string literal);
     // A bit per literal found in `text`. Inline: it runs for every record of the process.
     unsigned find_all(std::string_view text) const noexcept {
+        if (window_ == 0) return 0;  // no literal
         const unsigned all = (1U << literals_.size()) - 1;
         unsigned found = 0;
         const std::size_t n = text.size();

@@ -196,6 +196,7 @@ TEST_CASE("literal_set_finds_exactly_what_find_finds", "[lifecycle][parts]") {
     CHECK(found_some > 5000);
     CHECK(missed_some > 5000);
     CHECK_THROWS_AS(literal_set().add(""), std::logic_error);
+    CHECK(literal_set().find_all("anything") == 0);
 }
 
 // Each state's plan: the same literal in two rules, a logger-bound literal next to a plain one,
