@@ -135,12 +135,13 @@ private:
     };
     // Held inline (no pointer to follow per record): a state tests at most progress, alive,
     // its own rule, stopping and failure.
-    struct plan {
-        std::array<test, 5> all;
-        std::size_t count = 0;
-        literal_set literals;
+    // What a record that matches nothing reads (the levels, the literals' table) comes first.
+    struct alignas(64) plan {
         spdlog::level::level_enum lowest_level = spdlog::level::off;  // off: no test at all
         spdlog::level::level_enum lowest_level_without_literal = spdlog::level::off;
+        std::size_t count = 0;
+        literal_set literals;
+        std::array<test, 5> all;
 
         void add_always(action what) {
             all[count++] = test{what};

@@ -119,6 +119,7 @@ unsigned literal_set::add(std::string literal) {
         table_[static_cast<unsigned char>(l[window_ - 1])].ends |=
             static_cast<std::uint8_t>(1U << k);
     }
+    all_ = (1U << literals_.size()) - 1;
     return 1U << (literals_.size() - 1);
 }
 

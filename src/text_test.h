@@ -74,14 +74,13 @@ public:
     // A bit per literal found in `text`. Inline: it runs for every record of the process.
     unsigned find_all(std::string_view text) const noexcept {
         if (window_ == 0) return 0;  // no literal
-        const unsigned all = (1U << literals_.size()) - 1;
         unsigned found = 0;
         const std::size_t n = text.size();
         for (std::size_t pos = 0; pos + window_ <= n;) {
             const byte_entry e = table_[static_cast<unsigned char>(text[pos + window_ - 1])];
             if (const unsigned candidates = e.ends & ~found) {
                 found |= compare_at(text.substr(pos), candidates);
-                if (found == all) break;
+                if (found == all_) break;
             }
             pos += e.shift;
         }
@@ -93,8 +92,8 @@ private:
     // Which of `candidates` start `text`.
     unsigned compare_at(std::string_view text, unsigned candidates) const noexcept;
 
-    std::vector<std::string> literals_;
     std::size_t window_ = 0;  // the shortest literal's length, at most 255
+    unsigned all_ = 0;        // a bit per literal
     // Per byte c: how far the window may move on when its last byte is c, and which literals
     // end their first window_ bytes with c (those are compared in full). One load per window.
     struct byte_entry {
@@ -102,6 +101,7 @@ private:
         std::uint8_t ends;
     };
     std::array<byte_entry, 256> table_{};
+    std::vector<std::string> literals_;  // read only for a candidate
 };
 
 }  // namespace details

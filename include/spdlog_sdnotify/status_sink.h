@@ -74,12 +74,12 @@ public:
                                         : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           plain_writes_(details::dispatcher_access::plain_writes(*dispatcher_)),
-          filter_(std::move(config.filter)),
           follow_logger_pattern_(config.follow_logger_pattern),
-          own_sticky_level_(config.sticky_level.value_or(spdlog::level::off)),
           sticky_level_(config.sticky_level
                             ? &own_sticky_level_
-                            : &details::dispatcher_access::sticky_level(*dispatcher_)) {
+                            : &details::dispatcher_access::sticky_level(*dispatcher_)),
+          filter_(std::move(config.filter)),
+          own_sticky_level_(config.sticky_level.value_or(spdlog::level::off)) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
         if (target_ != nullptr) {
@@ -161,18 +161,19 @@ private:
     }
     std::uint64_t posted() override { return cells_.published(); }
 
-    details::status_cells cells_;
+    // What every record reads comes first, together (one or two cache lines), then the cells.
     std::shared_ptr<dispatcher> dispatcher_;
     dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     const bool plain_writes_;   // how cells are claimed, and so how a waiting sender is looked at
-    std::function<bool(const spdlog::details::log_msg &)> filter_;
     const bool follow_logger_pattern_;
     // The dispatcher's sticky level, or this sink's own (deprecated) one: one relaxed load.
-    const std::atomic<spdlog::level::level_enum> own_sticky_level_;
     const std::atomic<spdlog::level::level_enum> *const sticky_level_;
+    std::atomic<std::uint64_t> pattern_generation_{0};
+    std::function<bool(const spdlog::details::log_msg &)> filter_;
+    details::status_cells cells_;
+    const std::atomic<spdlog::level::level_enum> own_sticky_level_;
     std::mutex pattern_mutex_;
     std::unique_ptr<spdlog::formatter> pattern_;
-    std::atomic<std::uint64_t> pattern_generation_{0};
 };
 
 using status_sink_mt = status_sink<std::mutex>;
