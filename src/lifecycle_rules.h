@@ -27,16 +27,32 @@ namespace spdlog_sdnotify {
 namespace details {
 
 struct rule_access {
+    static const text_test *text(const rule &r) noexcept { return r.text_.get(); }
     static const text_test *text(const std::optional<rule> &r) noexcept {
-        return r ? r->text_.get() : nullptr;
+        return r ? text(*r) : nullptr;
     }
     static const std::optional<std::string> &logger(const rule &r) noexcept { return r.logger_; }
-    static const text_test *text(const rule &r) noexcept { return r.text_.get(); }
     static const std::function<bool(const spdlog::details::log_msg &)> &predicate(
         const rule &r) noexcept {
         return r.predicate_;
     }
 };
+
+// A rule's tests, in their order: level and logger first, then the text (`text_found`, asked
+// only if those passed), then the application's predicate. rule::matches() and the state plans
+// below both ask this, so that a rule means the same on either path.
+template <typename TextFound>
+bool rule_passes(const spdlog::details::log_msg &msg, spdlog::level::level_enum at_least,
+                 const std::string *logger,
+                 const std::function<bool(const spdlog::details::log_msg &)> *predicate,
+                 TextFound text_found) {
+    if (msg.level < at_least) return false;
+    if (logger != nullptr &&
+        std::string_view(msg.logger_name.data(), msg.logger_name.size()) != *logger)
+        return false;
+    if (!text_found()) return false;
+    return predicate == nullptr || (*predicate)(msg);
+}
 
 class lifecycle_rules {
 public:
@@ -72,7 +88,25 @@ public:
     // rule that throws leaves the earlier actions done.
     template <typename Actions>
     void apply(const spdlog::details::log_msg &msg, service_state s, Actions &act) const {
-        const plan &p = plans_[static_cast<unsigned>(s)];
+        // A switch rather than plans_[s]: the plan's loads then need not wait for the state
+        // word's (the branch is predicted), about 4 ns a record here.
+        switch (s) {
+            case service_state::starting:
+                return apply(msg, plans_[0], act);
+            case service_state::ready:
+                return apply(msg, plans_[1], act);
+            case service_state::reloading:
+                return apply(msg, plans_[2], act);
+            case service_state::stopping:
+                return apply(msg, plans_[3], act);
+        }
+    }
+
+private:
+    struct plan;
+
+    template <typename Actions>
+    void apply(const spdlog::details::log_msg &msg, const plan &p, Actions &act) const {
         if (msg.level < p.lowest_level) return;
         const std::string_view text(msg.payload.data(), msg.payload.size());
         unsigned found = 0;
@@ -86,19 +120,15 @@ public:
         }
         for (std::size_t i = 0; i < p.count; ++i) {
             const test &t = p.all[i];
-            if (msg.level < t.at_least) continue;
-            if (t.logger != nullptr &&
-                std::string_view(msg.logger_name.data(), msg.logger_name.size()) != *t.logger)
-                continue;
-            if (t.literal != 0) {
+            const bool passes = rule_passes(msg, t.at_least, t.logger, t.predicate, [&] {
+                if (t.literal == 0) return t.regex == nullptr || t.regex->found_in(text);
                 if (!searched) {
                     found = p.literals.find_all(text);
                     searched = true;
                 }
-                if ((found & t.literal) == 0) continue;
-            }
-            if (t.regex != nullptr && !t.regex->found_in(text)) continue;
-            if (t.predicate != nullptr && !(*t.predicate)(msg)) continue;
+                return (found & t.literal) != 0;
+            });
+            if (!passes) continue;
             switch (t.what) {
                 case action::progress:
                     act.progress();
@@ -122,7 +152,6 @@ public:
         }
     }
 
-private:
     enum class action : std::uint8_t { progress, alive, ready, reloading, stopping, failure };
     // One rule as a state tests it. Points into the settings' rules, which outlive this.
     struct test {

@@ -86,7 +86,6 @@ public:
         }
         return found;
     }
-    bool empty() const noexcept { return literals_.empty(); }
 
 private:
     // Which of `candidates` start `text`.
