@@ -438,7 +438,7 @@ private:
     sleep_plan plan_sleep(steady::time_point now, bool urgent) const;
     bool go_idle(steady::time_point now, steady::time_point &until);
     void intake(steady::time_point now);
-    bool collect();
+    bool collect(steady::time_point now);
     void merge(const status_slot &slot, const void *from);
     void feed_status(steady::time_point now);
     void send_due(bool final);
@@ -492,7 +492,7 @@ void sender::merge(const status_slot &slot, const void *from) {
     }
 }
 
-bool sender::collect() {
+bool sender::collect(steady::time_point now) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
         if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
@@ -506,7 +506,7 @@ bool sender::collect() {
     }
     // Read under the lock: remove_source() merges a departing sink's text from another thread.
     if (merged_.seq == fed_seq_) return false;
-    last_change_ = steady::now();
+    last_change_ = now;
     return true;
 }
 
@@ -895,7 +895,8 @@ sender::flush_request sender::pending_flush() {
 
 // The sinks' newest texts, then everything due (lifecycle first).
 void sender::deliver(bool final) {
-    if (collect()) feed_status(steady::now());
+    const auto now = steady::now();
+    if (collect(now)) feed_status(now);
     send_due(final);
 }
 
@@ -942,18 +943,17 @@ bool sender::go_idle(steady::time_point now, steady::time_point &until) {
     // below, and make idle_ visible to their next look. Should it ever fail, never sleep
     // longer than min_interval instead.
     if (owner_.process_barrier_ && !process_barrier()) {
-        const int error = errno;
+        const std::error_code error(errno, std::system_category());
         owner_.idle_.store(false);
         until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
         if (!barrier_failure_said_ && !control_off("barrier_failure_said")) {
             barrier_failure_said_ = true;
-            diagnose("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed (" +
-                         std::error_code(error, std::system_category()).message() +
+            diagnose("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed (" + error.message() +
                          ", a seccomp filter?): the dispatcher now looks for new status texts "
                          "every min_interval instead of sleeping until one arrives",
-                     std::error_code(error, std::system_category()));
+                     error);
         }
-    } else if (!control_off("idle_recheck") && collect()) {
+    } else if (!control_off("idle_recheck") && collect(now)) {
         owner_.idle_.store(false);
         feed_status(now);
         return false;
