@@ -34,6 +34,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 // ---------------------------------------------------------------- allocation counting
@@ -85,18 +86,23 @@ struct live_receiver {
 };
 live_receiver *g_receiver = nullptr;
 
-std::shared_ptr<spdlog_sdnotify::dispatcher> bench_dispatcher() {
-    static auto d = std::make_shared<spdlog_sdnotify::dispatcher>(
+std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_to_receiver() {
+    return std::make_shared<spdlog_sdnotify::dispatcher>(
         std::make_shared<spdlog_sdnotify::notifier>(g_receiver->rx->address()));
-    return d;
+}
+std::shared_ptr<spdlog_sdnotify::status_sink_mt> status_sink_to(
+    std::shared_ptr<spdlog_sdnotify::dispatcher> d) {
+    spdlog_sdnotify::status_sink_config c;
+    c.dispatcher = std::move(d);
+    return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
 }
 
+std::shared_ptr<spdlog_sdnotify::dispatcher> bench_dispatcher() {
+    static auto d = dispatcher_to_receiver();
+    return d;
+}
 std::shared_ptr<spdlog_sdnotify::status_sink_mt> shared_status_sink() {
-    static auto sink = [] {
-        spdlog_sdnotify::status_sink_config c;
-        c.dispatcher = bench_dispatcher();
-        return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
-    }();
+    static auto sink = status_sink_to(bench_dispatcher());
     return sink;
 }
 
@@ -169,12 +175,7 @@ void same_text_base(benchmark::State &state) {
 void same_text_status(benchmark::State &state) {
     // A dispatcher of its own, which sees nothing but that text (the others' texts would keep
     // its sender busy): after the first send, nothing new arrives for the rest of the run.
-    static auto sink = [] {
-        spdlog_sdnotify::status_sink_config c;
-        c.dispatcher = std::make_shared<spdlog_sdnotify::dispatcher>(
-            std::make_shared<spdlog_sdnotify::notifier>(g_receiver->rx->address()));
-        return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
-    }();
+    static auto sink = status_sink_to(dispatcher_to_receiver());
     spdlog::logger l("bench", {null_sink(), sink});
     log_records(state, l, records::same);
 }
