@@ -192,7 +192,7 @@ TEST_CASE("a_logger_level_that_hides_the_ready_line_is_said", "[lifecycle][wirin
     CHECK(f.rx.model.ready_count() == 0);
     // Ten seconds on, the usual "no READY" diagnostic names the levels too.
     REQUIRE(f.log.wait_for("no record has matched ready_when for 10 s", 11s));
-    CHECK(f.log.count("attached loggers: 'app' at warning") == 1);
+    CHECK(f.log.count("attached loggers: logger 'app' at warning") == 1);
     CHECK(f.log.count("drops the") == 1);  // said once
     spdlog::drop("app");
 }
