@@ -18,6 +18,9 @@
 #                            (SPDLOG_USE_STD_FORMAT) that adds the library with add_subdirectory
 #                            and SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, compiled the same way; needs
 #                            <format> (g++ >= 13): skipped otherwise (exit status 77), saying why
+#   run.sh version           the version is defined once (include/spdlog_sdnotify/version.h,
+#                            read by CMakeLists.txt): the CHANGELOG's newest entry and the README's
+#                            find_package() line name the same one
 #   run.sh spdlog_source     the fixture of the next two: Debian's source package of spdlog
 #                            (`apt-get source`, the deb-src entries made from the host's deb
 #                            ones, in an apt configuration of its own), cached in
@@ -35,7 +38,7 @@
 # SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only|std_format|spdlog_source|spdlog_add_subdirectory|spdlog_fetchcontent}
+mode=${1:?usage: run.sh version|install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only|std_format|spdlog_source|spdlog_add_subdirectory|spdlog_fetchcontent}
 prefix=$SDN_WORK/prefix
 spdlog_cache=${SDN_SPDLOG_SRC_CACHE:-/var/tmp/spdlog_sdnotify-src}
 jobs=${SDN_JOBS:-2}
@@ -114,6 +117,16 @@ deb_src_sources() {
 }
 
 case $mode in
+version)
+    h=$SDN_SOURCE_DIR/include/spdlog_sdnotify/version.h
+    from_h=$(sed -n -E 's/^#define SPDLOG_SDNOTIFY_VER_(MAJOR|MINOR|PATCH) ([0-9]+).*/\2/p' "$h" | paste -sd.)
+    [[ $from_h == "$SDN_VERSION" ]] || fail "version.h says $from_h, CMake's PROJECT_VERSION $SDN_VERSION"
+    top=$(grep -m1 -E '^## ' "$SDN_SOURCE_DIR/CHANGELOG.md")
+    [[ $top == "## $SDN_VERSION"* ]] || fail "CHANGELOG.md's newest entry is '$top', not $SDN_VERSION"
+    grep -qF "find_package(spdlog_sdnotify ${SDN_VERSION%.*} REQUIRED)" "$SDN_SOURCE_DIR/README.md" ||
+        fail "README.md's find_package() line does not ask for ${SDN_VERSION%.*}"
+    say "version $SDN_VERSION: version.h, CMake, CHANGELOG.md ('$top') and README.md agree"
+    ;;
 spdlog_source)
     if compgen -G "$spdlog_cache/spdlog_*.orig.tar.*" >/dev/null &&
        compgen -G "$spdlog_cache/src/spdlog-*/CMakeLists.txt" >/dev/null; then
