@@ -134,10 +134,6 @@ bool service_model::apply(const parsed_notification &message) {
         ++ready_count_;
         if (state_ == state::deactivating)
             warnings_.emplace_back("READY=1 after STOPPING=1 is ignored");
-        else if (state_ == state::active)  // PID 1 ignores it; in a reload it would end it early
-            warnings_.emplace_back(
-                "READY=1 again without RELOADING=1 between: two senders of READY (the app's own "
-                "sd_notify and the library)?");
         else
             state_ = state::active;
     }

@@ -818,7 +818,7 @@ void sender::barrier(steady::time_point deadline) {
     }
     // One barrier after the last datagram says it all: a second final delivery with nothing
     // new (exit() after spdlog::shutdown(), static destruction after main) sends none.
-    if (barrier_sent_ && sent == sent_at_barrier_) return;
+    if (barrier_sent_ && sent == sent_at_barrier_ && !control_off("barrier_once")) return;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     if (left.count() <= 0) return;
@@ -1076,7 +1076,7 @@ live_dispatchers &live() {
 }
 void deliver_at_exit() {
     auto &l = live();
-    if (::getpid() != l.pid) return;
+    if (::getpid() != l.pid || details::control_off("exit_delivery")) return;
     std::lock_guard<std::mutex> lock(l.mutex);
     for (dispatcher *d : l.all) details::lifecycle_link::final_delivery(*d);
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "controls.h"
 #include "lifecycle_signals.h"
 #include "lifecycle_state.h"
 #include "lifecycle_wiring.h"
@@ -68,9 +69,15 @@ namespace details {
 // drop_all(), static destruction), the status goes out before the program goes on: it may
 // _exit() next. The lifecycle itself keeps only a weak reference to this.
 struct lifecycle_attachment {
+    lifecycle_attachment(spdlog::sink_ptr s, std::shared_ptr<dispatcher> t)
+        : sink(std::move(s)), target(std::move(t)) {}
+    lifecycle_attachment(const lifecycle_attachment &) = delete;
+    lifecycle_attachment &operator=(const lifecycle_attachment &) = delete;
     spdlog::sink_ptr sink;
     std::shared_ptr<dispatcher> target;
-    ~lifecycle_attachment() { lifecycle_link::final_delivery(*target); }
+    ~lifecycle_attachment() {
+        if (!control_off("attachment")) lifecycle_link::final_delivery(*target);
+    }
 };
 
 }  // namespace details
@@ -147,8 +154,7 @@ spdlog::sink_ptr lifecycle::sink() const {
     std::lock_guard<std::mutex> lock(attachment_mutex_);
     auto held = attachment_.lock();
     if (!held) {
-        held = std::make_shared<details::lifecycle_attachment>(
-            details::lifecycle_attachment{sink_, state_->target});
+        held = std::make_shared<details::lifecycle_attachment>(sink_, state_->target);
         attachment_ = held;
     }
     return spdlog::sink_ptr(held, held->sink.get());

@@ -23,6 +23,13 @@ const char *signal_name(int sig) {
     return sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+// "logger 'http' at warning", or "the default logger '' at warning".
+std::string described(const std::string &name, bool is_default, spdlog::level::level_enum l) {
+    const auto v = spdlog::level::to_string_view(l);
+    return fmt::format("{} '{}' at {}", is_default ? "the default logger" : "logger", name,
+                       std::string_view(v.data(), v.size()));
+}
+
 std::string_view level_name(spdlog::level::level_enum l) {
     const auto v = spdlog::level::to_string_view(l);
     return {v.data(), v.size()};
@@ -147,12 +154,11 @@ void lifecycle_wiring::check_levels(const std::vector<logger_seen> &loggers) {
                 any_shows = true;
                 break;
             }
-            hiding += fmt::format("{}'{}' at {}", hiding.empty() ? "" : ", ", l.name,
-                                  level_name(l.level));
+            hiding += (hiding.empty() ? "" : ", ") + described(l.name, l.is_default, l.level);
         }
         if (any_shows || hiding.empty()) continue;
         if (!once(said_, fmt::format("level {} {}", n.name, hiding))) continue;
-        say(fmt::format("logger {} drops the {} records that {} needs: {}. Set the level to {} "
+        say(fmt::format("{} drops the {} records that {} needs: {}. Set the level to {} "
                         "or lower (spdlog::set_level, logger->set_level), or give the rule a "
                         "record that is still logged (rule.at_least(...)).",
                         hiding, level_name(level), n.name, n.consequence, level_name(level)));
@@ -167,8 +173,7 @@ void lifecycle_wiring::check_no_ready(const std::vector<logger_seen> &loggers) {
     std::string levels;
     for (const auto &l : loggers)
         if (l.attached)
-            levels += fmt::format("{}'{}' at {}", levels.empty() ? "" : ", ", l.name,
-                                  level_name(l.level));
+            levels += (levels.empty() ? "" : ", ") + described(l.name, l.is_default, l.level);
     say("no record has matched ready_when for 10 s: the service still says 'activating'. Check "
         "the rule's text and logger, that the logger logging that line has the lifecycle's "
         "sink, and its level (attached loggers: " +

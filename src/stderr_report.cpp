@@ -22,10 +22,8 @@ bool journal_named(const char *journal_stream) noexcept {
 }
 }  // namespace
 
-bool stderr_is_journal() noexcept {
-    static const bool journal = journal_named(std::getenv("JOURNAL_STREAM"));
-    return journal;
-}
+// Asked for each line (they are rare): stderr may be redirected after the set-up.
+bool stderr_is_journal() noexcept { return journal_named(std::getenv("JOURNAL_STREAM")); }
 
 void write_to_stderr(report_priority priority, std::string_view text) noexcept {
     const bool error = priority == report_priority::error;

@@ -13,7 +13,7 @@ namespace details {
 
 enum class report_priority { error = 3, warning = 4 };
 
-// True when stderr is the stream JOURNAL_STREAM names (its device and inode), read once.
+// True when stderr is the stream JOURNAL_STREAM names (its device and inode).
 bool stderr_is_journal() noexcept;
 // "spdlog_sdnotify: warning: <text>\n" (or error), with the priority prefix for the journal.
 void write_to_stderr(report_priority priority, std::string_view text) noexcept;
