@@ -22,7 +22,7 @@ sleep 0.5; kill -TERM $w; wait $w; rc=$?
 [[ $rc == $((128 + 15)) ]] || fail "SIGTERM not forwarded to the child (status $rc)"
 
 echo "== the worker example: ready by log line, reload on SIGHUP, stop on SIGTERM"
-"$WATCH" --watchdog-usec 1000000 -- "$WORKER" --requests-every 200 > watch_worker.out 2>/dev/null & w=$!
+"$WATCH" --watchdog-usec 1000000 -- "$WORKER" > watch_worker.out 2>/dev/null & w=$!
 sleep 1; kill -HUP $w; sleep 1.5; kill -TERM $w; wait $w; rc=$?
 out=$(cat watch_worker.out); echo "$out"
 [[ $rc == 0 ]] || fail "the worker exited with $rc"

@@ -76,13 +76,13 @@ esac
 
 CASE=${1:?usage: run_case.sh CASE}
 [[ -n ${PROBE:-} && -x $PROBE ]] || fail "PROBE (the notify_probe binary) is not set"
-[[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker example) is not set"
+[[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker_probe binary) is not set"
 [[ $CASE != example_* || -d ${EXAMPLES:-/nonexistent} ]] || fail "EXAMPLES (the examples' build folder) is not set"
 [[ $CASE != app_* || ( -n ${SERVICE_PROBE:-} && -x $SERVICE_PROBE ) ]] || fail "SERVICE_PROBE is not set"
 OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
 
 # run HARNESS-OPTIONS -- PROBE-ARGS: the unit is named after the case; the container is kept up.
-# EXE=... picks another program than the probe (the worker example).
+# EXE=... picks another program than the probe (the worker probe, an example).
 run() {
   local opts=()
   while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
@@ -300,7 +300,7 @@ case $CASE in
         --watchdog-by-timer 1 --requests-every 500 --hang-after 1000 ||
       fail "timer pings did not keep the hung worker up (then they prove more than claimed)"
     expect NRestarts 0 ;;
-  # The worker example: an ordinary app plus set-up lines (examples/worker_service.cpp).
+  # The worker probe: an ordinary app plus set-up lines (tests/system/worker_probe.cpp).
   worker_ready_by_log)
     EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
         -w 'status:^(listening on :8080|handled [0-9]+ requests)$' -- --start-delay 1500 ||
