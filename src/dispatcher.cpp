@@ -668,9 +668,9 @@ bool sender::emit(std::error_code ec, std::string_view what) {
         return true;
     }
     try {
-        write_to_stderr(report_priority::error,
-                        std::string(what) + ": " + ec.message() + " (" +
-                            std::to_string(suppressed) + " more since the last report)");
+        write_to_stderr(report_priority::error, std::string(what) + ": " + ec.message() + " (" +
+                                                    std::to_string(suppressed) +
+                                                    " more since the last report)");
     } catch (...) {
     }
     return true;
@@ -813,8 +813,8 @@ void sender::barrier(steady::time_point deadline) {
     std::uint64_t sent = sent_by_handlers_.load();
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        sent += stats_.status_sent + stats_.lifecycle_sent + stats_.watchdog_sent +
-                stats_.extend_sent;
+        sent +=
+            stats_.status_sent + stats_.lifecycle_sent + stats_.watchdog_sent + stats_.extend_sent;
     }
     // One barrier after the last datagram says it all: a second final delivery with nothing
     // new (exit() after spdlog::shutdown(), static destruction after main) sends none.
@@ -1082,7 +1082,6 @@ void deliver_at_exit() {
 }
 
 }  // namespace
-
 
 dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),

@@ -62,9 +62,9 @@ struct lifecycle_state {
                       [&] { return lifecycle_messages::reloading(text); });
     }
     bool to_stopping(std::string_view text) {
-        return change(state_bits({service_state::starting, service_state::ready,
-                                  service_state::reloading}),
-                      service_state::stopping, [&] { return lifecycle_messages::stopping(text); });
+        return change(
+            state_bits({service_state::starting, service_state::ready, service_state::reloading}),
+            service_state::stopping, [&] { return lifecycle_messages::stopping(text); });
     }
 
     // What the rule set asks for, done (lifecycle_rules::apply's `Actions`). The rare ones are

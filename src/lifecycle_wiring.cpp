@@ -45,7 +45,9 @@ spdlog::level::level_enum needed_level(const rule &r) {
 
 lifecycle_wiring::lifecycle_wiring(lifecycle_state &s) : s_(s) {}
 
-void lifecycle_wiring::say(std::string what) { lifecycle_link::diagnose(*s_.target, std::move(what)); }
+void lifecycle_wiring::say(std::string what) {
+    lifecycle_link::diagnose(*s_.target, std::move(what));
+}
 
 bool lifecycle_wiring::once(std::vector<std::string> &said, const std::string &key) {
     if (std::find(said.begin(), said.end(), key) != said.end()) return false;
@@ -58,9 +60,8 @@ void lifecycle_wiring::check() {
     // A regex that PCRE2 could not test (match limit, no memory) silently never fires.
     const auto now = std::chrono::steady_clock::now();
     const lifecycle_config &c = s_.config();
-    for (const auto *r : {&c.ready_when, &c.reloading_when, &c.reloaded_when,
-                          &c.reload_failed_when, &c.stopping_when, &c.failure_when,
-                          &c.progress_when, &c.alive_when}) {
+    for (const auto *r : {&c.ready_when, &c.reloading_when, &c.reloaded_when, &c.reload_failed_when,
+                          &c.stopping_when, &c.failure_when, &c.progress_when, &c.alive_when}) {
         if (const text_test *t = rule_access::text(*r)) {
             const std::string errors = t->take_errors(now);
             if (!errors.empty()) say(errors);
@@ -81,8 +82,8 @@ std::vector<lifecycle_wiring::logger_seen> lifecycle_wiring::look_at_loggers() c
     std::vector<logger_seen> seen;
     spdlog::apply_all([&](const std::shared_ptr<spdlog::logger> &l) {
         if (!l) return;
-        seen.push_back({l->name(), l->level(), s_.was_attached(l),
-                        l.get() == spdlog::default_logger_raw()});
+        seen.push_back(
+            {l->name(), l->level(), s_.was_attached(l), l.get() == spdlog::default_logger_raw()});
     });
     return seen;
 }
@@ -136,8 +137,7 @@ void lifecycle_wiring::check_levels(const std::vector<logger_seen> &loggers) {
          "a reload ends only after reload_timeout, as unconfirmed",
          s_.settings.reloads() &&
              (state == lifecycle::state::ready || state == lifecycle::state::reloading)},
-        {c.alive_when, "alive_when",
-         "the watchdog pings stop and systemd will restart the service",
+        {c.alive_when, "alive_when", "the watchdog pings stop and systemd will restart the service",
          s_.keepalive.watchdog_on() && state != lifecycle::state::stopping},
         {c.stopping_when, "stopping_when", "STOPPING=1 will not be sent by that rule",
          state != lifecycle::state::stopping},
@@ -158,7 +158,8 @@ void lifecycle_wiring::check_levels(const std::vector<logger_seen> &loggers) {
         }
         if (any_shows || hiding.empty()) continue;
         if (!once(said_, fmt::format("level {} {}", n.name, hiding))) continue;
-        say(fmt::format("{} drops the {} records that {} needs: {}. Set the level to {} "
+        say(
+            fmt::format("{} drops the {} records that {} needs: {}. Set the level to {} "
                         "or lower (spdlog::set_level, logger->set_level), or give the rule a "
                         "record that is still logged (rule.at_least(...)).",
                         hiding, level_name(level), n.name, n.consequence, level_name(level)));
@@ -190,7 +191,8 @@ void lifecycle_wiring::check_reload() {
     const auto seconds = static_cast<double>(timeout.count()) / 1000.0;
     if (!s_.to_ready(fmt::format("reload not confirmed within {:g} s (see the log)", seconds)))
         return;
-    say(fmt::format("a reload was not confirmed within reload_timeout ({:g} s): READY=1 was sent "
+    say(
+        fmt::format("a reload was not confirmed within reload_timeout ({:g} s): READY=1 was sent "
                     "so that systemctl reload returns. Check that reloaded_when matches the line "
                     "the reload logs, or that a failed reload logs an error "
                     "(reload_failed_when).",

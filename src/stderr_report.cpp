@@ -28,8 +28,10 @@ bool stderr_is_journal() noexcept { return journal_named(std::getenv("JOURNAL_ST
 void write_to_stderr(report_priority priority, std::string_view text) noexcept {
     const bool error = priority == report_priority::error;
     std::fprintf(stderr, "%sspdlog_sdnotify: %s: %.*s\n",
-                 !stderr_is_journal() ? "" : error ? "<3>" : "<4>", error ? "error" : "warning",
-                 static_cast<int>(text.size()), text.data());
+                 !stderr_is_journal() ? ""
+                 : error              ? "<3>"
+                                      : "<4>",
+                 error ? "error" : "warning", static_cast<int>(text.size()), text.data());
     std::fflush(stderr);
 }
 

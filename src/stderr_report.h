@@ -3,8 +3,8 @@
 #pragma once
 
 // Our lines on stderr, where an operator looks: under systemd that is the journal, which reads
-// a leading "<N>" as the line's syslog priority (sd-daemon.h), so that `journalctl -p warning`
-// finds our warnings. On a terminal or in a file the line carries no prefix.
+// a leading "<N>" as the line's syslog priority (the sd-daemon convention), so that `journalctl -p
+// warning` finds our warnings. On a terminal or in a file the line carries no prefix.
 
 #include <string_view>
 

@@ -184,9 +184,10 @@ TEST_CASE("a_logger_level_that_hides_the_ready_line_is_said", "[lifecycle][wirin
     lifecycle life(c);
     life.attach(f.app);
     CHECK_FALSE(f.log.wait_for("drops the", 1500ms));  // the control: info shows the line
-    f.app->set_level(spdlog::level::warn);               // production's level, after set-up
-    REQUIRE(f.log.wait_for("logger 'app' at warning drops the info records that ready_when needs: "
-                           "READY=1 will not be sent"));
+    f.app->set_level(spdlog::level::warn);             // production's level, after set-up
+    REQUIRE(
+        f.log.wait_for("logger 'app' at warning drops the info records that ready_when needs: "
+                       "READY=1 will not be sent"));
     f.app->info("listening on :8080");  // dropped by the logger
     f.rx.drain(200ms);
     CHECK(f.rx.model.ready_count() == 0);
@@ -204,8 +205,8 @@ namespace {
 int child_service_leaving_by(const std::string &address, const std::string &how) {
     setenv("NOTIFY_SOCKET", address.c_str(), 1);
     // The default logger, held by spdlog's registry only (spdlog::info() and the like).
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-        "app", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("app", std::make_shared<spdlog::sinks::null_sink_mt>()));
     // Without spdlog::shutdown(), main() often holds its logger too (auto log = spdlog::get()).
     std::shared_ptr<spdlog::logger> held;
     if (how == "exit" || how == "return") held = spdlog::default_logger();
