@@ -3,11 +3,9 @@
 #include <spdlog_sdnotify/dispatcher.h>
 
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,22 +36,6 @@ constexpr auto report_interval = std::chrono::seconds(1);
 constexpr auto final_budget = std::chrono::milliseconds(250);
 constexpr auto urgent_retry = std::chrono::milliseconds(10);
 constexpr std::size_t ring_size = 16;
-
-// membarrier(2) with MEMBARRIER_CMD_PRIVATE_EXPEDITED (Linux 4.14): every running thread of the
-// process passes a full memory barrier before it returns. Registered once per process; in the
-// @default set of systemd's SystemCallFilter=, so allowed by every filter that allows anything.
-bool process_barrier_registered() noexcept {
-    static const bool registered = [] {
-        const long commands = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-        return commands > 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
-               ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    }();
-    return registered;
-}
-bool process_barrier() noexcept {
-    if (control_off("membarrier")) return true;
-    return ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
-}
 
 // Failures that waiting can cure: the receiver's queue is full, or it is away (restarting,
 // not bound yet). Anything else (a message that cannot be built, a forked child) is final.
@@ -436,7 +418,7 @@ private:
     void deliver(bool final);
     bool handle_flush(const flush_request &f, steady::time_point now);
     sleep_plan plan_sleep(steady::time_point now, bool urgent) const;
-    bool go_idle(steady::time_point now, steady::time_point &until);
+    bool go_idle(steady::time_point now);
     void intake(steady::time_point now);
     bool collect(steady::time_point now);
     void merge(const status_slot &slot, const void *from);
@@ -458,7 +440,6 @@ private:
     std::function<void()> thread_periodic_;
     steady::time_point next_periodic_ = steady::time_point::max();
     steady::time_point last_change_{};  // when collect() last found a record published
-    bool barrier_failure_said_ = false;
     std::chrono::milliseconds thread_min_interval_{500};
     std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
@@ -862,7 +843,7 @@ void sender::run() {
             continue;
         }
         sleep_plan plan = plan_sleep(now, urgent);
-        if (plan.idle && !go_idle(now, plan.until)) continue;
+        if (plan.idle && !go_idle(now)) continue;
         wait(plan.until);
         owner_.idle_.store(false);
     }
@@ -927,7 +908,7 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
     if (ready_at > now) return {std::min(until, ready_at), false};
     // Records are still coming in, though they changed nothing (the same text again): look
     // again after min_interval rather than let the next of them wake us (a syscall on the
-    // logging thread, and a membarrier for every thread, per record or so). A new text waits
+    // logging thread per record or so). A new text waits
     // min_interval at most, as it would after a send.
     if (now - last_change_ < thread_min_interval_ && !control_off("quiet_interval"))
         return {std::min(until, last_change_ + thread_min_interval_), false};
@@ -936,24 +917,12 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
 
 // Announces the sleep (idle_) and looks at the sources once more: false if a text arrived,
 // which is delivered instead of sleeping. The order is the protocol (docs/design.md, "No lost
-// wake-up"): idle_ set, the barrier, then the last look.
-bool sender::go_idle(steady::time_point now, steady::time_point &until) {
+// wake-up"): idle_ set, then the last look; a writer claims its cell, then reads idle_ (both
+// sequentially consistent), so either it sees idle_ and wakes us or we see its record.
+bool sender::go_idle(steady::time_point now) {
     owner_.idle_.store(true);
-    // Logging threads published with plain stores: make them visible before the look
-    // below, and make idle_ visible to their next look. Should it ever fail, never sleep
-    // longer than min_interval instead.
-    if (owner_.process_barrier_ && !process_barrier()) {
-        const std::error_code error(errno, std::system_category());
-        owner_.idle_.store(false);
-        until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
-        if (!barrier_failure_said_ && !control_off("barrier_failure_said")) {
-            barrier_failure_said_ = true;
-            diagnose("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed (" + error.message() +
-                         ", a seccomp filter?): the dispatcher now looks for new status texts "
-                         "every min_interval instead of sleeping until one arrives",
-                     error);
-        }
-    } else if (!control_off("idle_recheck") && collect(now)) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!control_off("idle_recheck") && collect(now)) {
         owner_.idle_.store(false);
         feed_status(now);
         return false;
@@ -1043,7 +1012,6 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
 dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),
       enabled_(notifier_ != nullptr && notifier_->enabled()),
-      process_barrier_(enabled_ && details::process_barrier_registered()),
       sticky_level_(options.sticky_level) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
     impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));

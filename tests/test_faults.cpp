@@ -10,13 +10,9 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -325,57 +321,4 @@ TEST_CASE("a_forked_child_never_touches_the_dispatcher", "[faults][fork]") {
     log->info("parent again");
     REQUIRE(rx.next(2s));
     CHECK(rx.model.status_text() == "parent again");
-}
-
-// membarrier(2) lets logging threads publish with plain stores; if the kernel refuses it later
-// (a seccomp filter installed by the application after our set-up), the dispatcher stops
-// sleeping longer than min_interval so that no text waits for a wake-up that may not come, and
-// says so once. The refusal is real: a seccomp filter on every thread of this process (one
-// process per test case) makes membarrier fail with EPERM.
-TEST_CASE("a_refused_membarrier_is_said_once_and_texts_still_arrive", "[faults][barrier]") {
-    fake_receiver rx;
-    std::mutex m;
-    std::vector<std::pair<std::error_code, std::string>> said;
-    dispatcher_options o;
-    o.min_interval = 50ms;
-    o.on_error = [&](std::error_code ec, std::string_view what, std::uint64_t) {
-        std::lock_guard<std::mutex> lock(m);
-        said.emplace_back(ec, std::string(what));
-    };
-    auto d = test::dispatcher_to(rx, o);
-    auto log = status_logger(d);
-    log->info("before the filter");
-    REQUIRE(rx.next(1s));
-
-    sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-    REQUIRE(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    // TSYNC: the dispatcher's thread, which makes the call, is already running.
-    REQUIRE(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program) ==
-            0);
-
-    // Quiet for longer than min_interval: the sender goes to sleep, and its barrier fails.
-    std::this_thread::sleep_for(300ms);
-    for (int i = 0; i < 20; ++i) {
-        const std::string text = "after the filter " + std::to_string(i);
-        log->info(text);
-        const auto n = rx.next(1s);  // min_interval at most, with or without a wake-up
-        REQUIRE(n);
-        CHECK(n->find("STATUS") == std::string_view(text));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10 * (i % 10)));
-    }
-    std::lock_guard<std::mutex> lock(m);
-    std::size_t barrier_reports = 0;
-    for (const auto &[ec, what] : said) {
-        if (what.find("membarrier") == std::string::npos) continue;
-        ++barrier_reports;
-        CHECK(ec == std::error_code(EPERM, std::system_category()));
-        CHECK(what.find("every min_interval") != std::string::npos);
-    }
-    CHECK(barrier_reports == 1);  // once, though it failed at every sleep since
 }

@@ -129,8 +129,6 @@ private:
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};
-    // The thread's membarrier(2) lets a logging thread publish with plain stores (Dekker).
-    const bool process_barrier_;
     std::atomic<spdlog::level::level_enum> sticky_level_{spdlog::level::err};
     // (ticket << 2) | state: one compare-and-swap (also in a signal handler) does both.
     std::atomic<std::uint64_t> state_word_{0};
@@ -147,19 +145,10 @@ SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options
 }
 
 namespace details {
-inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
-    return d.process_barrier_;
-}
-inline void dispatcher_access::source_changed(dispatcher &d, bool plain_writes) noexcept {
-    // The record's stores must be visible before this load reads "not idle" (Dekker): with
-    // plain_writes (as the cell was claimed) the dispatcher's membarrier() sees to it, or else
-    // the claim was a read-modify-write.
-    if (plain_writes) {
-        std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the compiler in order
-        if (d.idle_.load(std::memory_order_relaxed)) d.wake();
-    } else if (d.idle_.load(std::memory_order_seq_cst)) {
-        d.wake();
-    }
+inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
+    // The cell was claimed by a sequentially consistent compare-and-swap, so this load cannot
+    // read "not idle" from before the sender's last look at the cells (Dekker).
+    if (d.idle_.load(std::memory_order_seq_cst)) d.wake();
 }
 inline const std::atomic<spdlog::level::level_enum> &dispatcher_access::sticky_level(
     const dispatcher &d) noexcept {

@@ -73,7 +73,6 @@ public:
                       : config.target   ? std::move(config.target)
                                         : dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
-          plain_writes_(details::dispatcher_access::plain_writes(*dispatcher_)),
           follow_logger_pattern_(config.follow_logger_pattern),
           sticky_level_(config.sticky_level
                             ? &own_sticky_level_
@@ -104,7 +103,7 @@ public:
         details::status_cell *cell = nullptr;
         SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
-            cell = cells_.acquire(one_writer, plain_writes_);
+            cell = cells_.acquire(one_writer);
             std::string_view text(msg.payload.data(), msg.payload.size());
             if (const auto generation = pattern_generation_.load(std::memory_order_acquire)) {
                 if (cell->formatter_generation != generation) {
@@ -123,7 +122,7 @@ public:
             details::status_cells::publish(
                 *cell, text, msg.level >= sticky_level_->load(std::memory_order_relaxed), msg.time);
             cell = nullptr;
-            details::dispatcher_access::source_changed(*target_, plain_writes_);
+            details::dispatcher_access::source_changed(*target_);
         }
         SPDLOG_SDNOTIFY_CATCH_ALL {
             // Never into spdlog's error handler, and never an exception into the logger.
@@ -164,7 +163,6 @@ private:
     // What every record reads comes first, together (one or two cache lines), then the cells.
     std::shared_ptr<dispatcher> dispatcher_;
     dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
-    const bool plain_writes_;   // how cells are claimed, and so how a waiting sender is looked at
     const bool follow_logger_pattern_;
     // The dispatcher's sticky level, or this sink's own (deprecated) one: one relaxed load.
     const std::atomic<spdlog::level::level_enum> *const sticky_level_;

@@ -69,8 +69,7 @@ protected:
 struct SPDLOG_SDNOTIFY_API dispatcher_access {
     static void add_source(dispatcher &d, status_source *source);
     static void remove_source(dispatcher &d, status_source *source) noexcept;
-    static void source_changed(dispatcher &d, bool plain_writes) noexcept;
-    static bool plain_writes(const dispatcher &d) noexcept;
+    static void source_changed(dispatcher &d) noexcept;
     // dispatcher_options::sticky_level, for a relaxed load per record.
     static const std::atomic<spdlog::level::level_enum> &sticky_level(const dispatcher &d) noexcept;
 };
