@@ -13,7 +13,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -35,7 +34,6 @@ constexpr auto report_interval = std::chrono::seconds(1);
 // is about to let the default action kill the process may take.
 constexpr auto final_budget = std::chrono::milliseconds(250);
 constexpr auto urgent_retry = std::chrono::milliseconds(10);
-constexpr std::size_t ring_size = 16;
 
 // Failures that waiting can cure: the receiver's queue is full, or it is away (restarting,
 // not bound yet). Anything else (a message that cannot be built, a forked child) is final.
@@ -96,11 +94,13 @@ std::int64_t monotonic_ns() noexcept {
 
 }  // namespace
 
-// A lifecycle message a signal handler could not send itself, handed to the thread.
-struct signal_entry {
-    enum : int { free, filling, pending, claimed, done };
+// A lifecycle message a signal handler could not send itself, handed to the thread: one slot
+// per kind (a stop, a RELOADING, the READY after SIGHUP), its ticket giving its place in the
+// order. The handler fills a free slot; the thread claims it, copies it and frees it.
+struct signal_slot {
+    enum : int { free, filling, pending, claimed };
     std::atomic<int> state{free};
-    std::atomic<std::uint64_t> ticket{0};
+    std::uint64_t ticket = 0;  // written while filling, read once claimed
     signal_message kind{};
     std::uint64_t monotonic_usec = 0;
 };
@@ -287,39 +287,38 @@ public:
         // Nothing ahead of it: send now (a default action may kill the process next).
         if (delivered_through_.load() == ticket - 1 && send_from_handler(buf, n, ticket, stops))
             return;
-        signal_entry *e = nullptr;
-        for (auto &candidate : ring_) {
-            int expected = signal_entry::free;
-            if (candidate.state.compare_exchange_strong(expected, signal_entry::filling)) {
-                e = &candidate;
-                break;
+        signal_slot &e = slots_[stops ? 0 : kind == signal_message::reloading ? 1 : 2];
+        const std::int64_t give_up =
+            monotonic_ns() + std::chrono::nanoseconds(final_budget).count();
+        // A message of the same kind not taken yet (SIGHUP twice before the thread ran): wait
+        // for the thread to take it, bounded; then better out of order than lost.
+        for (int expected = signal_slot::free;
+             !e.state.compare_exchange_strong(expected, signal_slot::filling);
+             expected = signal_slot::free) {
+            if (monotonic_ns() >= give_up) {
+                (void)notifier_.send_signal_safe(buf, n);
+                out_of_order_.fetch_add(1);
+                wake();
+                return;
             }
-        }
-        if (e == nullptr) {
-            // 16 signals' messages already waiting: better out of order than lost.
-            (void)notifier_.send_signal_safe(buf, n);
-            ring_overflows_.fetch_add(1);
             wake();
-            return;
+            sleep_briefly(1000000);
         }
-        e->kind = kind;
-        e->monotonic_usec = usec;
-        e->ticket.store(ticket);
-        e->state.store(signal_entry::pending);
+        e.kind = kind;
+        e.monotonic_usec = usec;
+        e.ticket = ticket;
+        e.state.store(signal_slot::pending);
         if (wait) urgent_.store(true);
         wake();
         if (!wait) return;
-        // The default action follows: give the thread a bounded time to send it in order.
-        const std::int64_t give_up =
-            monotonic_ns() + std::chrono::nanoseconds(final_budget).count();
+        // The default action follows: give the thread a bounded time to send it in order (a
+        // stop is sent once: its slot is not filled again meanwhile).
         while (monotonic_ns() < give_up) {
-            const int s = e->state.load();
-            if (s == signal_entry::done || s == signal_entry::free || e->ticket.load() != ticket)
-                return;
+            if (delivered_through_.load() >= ticket) return;
             sleep_briefly(2000000);
         }
-        int expected = signal_entry::pending;
-        if (e->state.compare_exchange_strong(expected, signal_entry::done)) {
+        int expected = signal_slot::pending;
+        if (e.state.compare_exchange_strong(expected, signal_slot::free)) {
             // The thread never took it (it may be stuck behind the lock this thread holds).
             for (int i = 0; i < 5; ++i) {
                 if (notifier_.send_signal_safe(buf, n) == 1) break;
@@ -377,9 +376,9 @@ public:
     std::atomic<bool> progress_{false};
     std::atomic<bool> alive_{false};
     std::atomic<std::uint64_t> sent_by_handlers_{0};
-    std::atomic<std::uint64_t> ring_overflows_{0};
+    std::atomic<std::uint64_t> out_of_order_{0};
     std::atomic<std::uint64_t> wakeups_{0};
-    signal_entry ring_[ring_size];
+    signal_slot slots_[3];  // stop, reloading, ready after SIGHUP
     int efd_ = -1;
     const pid_t owner_pid_;
 
@@ -441,7 +440,6 @@ private:
     steady::time_point next_periodic_ = steady::time_point::max();
     steady::time_point last_change_{};  // when collect() last found a record published
     std::chrono::milliseconds thread_min_interval_{500};
-    std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
     std::uint64_t fed_sticky_seq_ = 0;
     std::string redact_source_, redact_result_;
@@ -533,12 +531,20 @@ void sender::intake(steady::time_point now) {
         }
     }
     // Handed over by signal handlers.
-    for (auto &e : ring_) {
-        int expected = signal_entry::pending;
-        if (!e.state.compare_exchange_strong(expected, signal_entry::claimed)) continue;
-        const std::uint64_t ticket = e.ticket.load();
-        claimed_[ticket] = &e;
-        posted.emplace_back(ticket, make_signal_message(e.kind, e.monotonic_usec));
+    for (auto &e : slots_) {
+        int expected = signal_slot::pending;
+        if (!e.state.compare_exchange_strong(expected, signal_slot::claimed)) continue;
+        posted.emplace_back(e.ticket, make_signal_message(e.kind, e.monotonic_usec));
+        e.state.store(signal_slot::free);
+    }
+    if (const auto n = out_of_order_.exchange(0); n != 0) {
+        // A signal handler waited in vain for its kind's slot and sent by itself, possibly out
+        // of order: say so rather than keep it to a counter nobody reads.
+        std::lock_guard<std::mutex> lock(mutex_);
+        diagnostics_.push_back({errc::wiring, std::to_string(n) +
+                                                  " signal lifecycle message(s) found the "
+                                                  "hand-over slot of their kind taken and were "
+                                                  "sent directly, possibly out of order"});
     }
     // Sent by signal handlers themselves.
     policy_.delivered_elsewhere(delivered_through_.load(), stopping_sent_.load(), now);
@@ -601,14 +607,6 @@ void sender::deliver_reports() {
         ec = report_error_;
         what = report_what_;
         diagnostics.swap(diagnostics_);
-    }
-    if (const auto overflows = ring_overflows_.exchange(0); overflows != 0) {
-        // A signal handler found all 16 hand-over entries taken and sent by itself, possibly
-        // out of order: say so rather than keep it to a counter nobody reads.
-        diagnostics.push_back(
-            {errc::wiring, std::to_string(overflows) +
-                               " signal lifecycle message(s) found the hand-over ring full "
-                               "and were sent directly, possibly out of order"});
     }
     for (const auto &d : diagnostics) {
         if (thread_on_error_) {
@@ -744,14 +742,6 @@ void sender::send_due(bool final) {
                 break;
         }
         const bool stops = it.what == kind::lifecycle && it.msg->has("STOPPING");
-        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
-            auto c = claimed_.find(it.ticket);
-            if (c != claimed_.end()) {
-                c->second->state.store(signal_entry::done);  // a waiting handler may return
-                c->second->state.store(signal_entry::free);
-                claimed_.erase(c);
-            }
-        }
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (r.is_sent()) {

@@ -207,6 +207,34 @@ TEST_CASE("reloading_then_ready_keep_their_order_when_the_receiver_is_full",
     CHECK(rx.model.stopping_count() == 1);
 }
 
+// One hand-over slot per kind: SIGHUP after SIGHUP while the receiver is full, each reload
+// answered by the application's log line. Every RELOADING and READY arrives once, alternating.
+TEST_CASE("repeated_reloads_while_the_receiver_is_full_arrive_once_each_in_order",
+          "[one_sender][signal]") {
+    fake_receiver rx;
+    child_service child(rx, true);
+    REQUIRE(fill(rx) > 0);
+    for (int i = 0; i < 5; ++i) {
+        kill(child.pid, SIGHUP);
+        std::this_thread::sleep_for(30ms);
+    }
+    read_for(rx, 2500ms);
+    CHECK(rx.model.reloading_count() == 5);
+    CHECK(rx.model.ready_count() == 6);
+    std::string order;
+    for (const auto &d : rx.raw) {
+        if (d.find("RELOADING=1") != std::string::npos) order += 'R';
+        if (d.find("READY=1") != std::string::npos) order += 'Y';
+    }
+    CHECK(order == "YRYRYRYRYRY");
+    CHECK(rx.model.warnings().empty());
+    kill(child.pid, SIGTERM);
+    rx.drain(300ms);
+    const int status = child.wait();
+    CHECK(WIFEXITED(status));
+    CHECK(rx.model.stopping_count() == 1);
+}
+
 // The stall lasts 3 s in the unit run; the soak entry in tests/CMakeLists.txt runs the same case
 // for 60 s (SPDLOG_SDNOTIFY_STALL_SECONDS), as runc, crun or OpenRC would after READY.
 TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
