@@ -118,6 +118,7 @@ public:
         efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     }
     ~sender() {
+        if (thread_.joinable()) thread_.detach();  // a forked child's copy: not its thread
         if (efd_ >= 0) ::close(efd_);
     }
 
@@ -136,7 +137,6 @@ public:
         if (thread_.joinable()) thread_.join();
     }
     bool forked() const noexcept { return ::getpid() != owner_pid_; }
-    void destroy_in_child() { thread_.detach(); }  // the "child_leak" negative control only
     void wake() noexcept { write_eventfd(efd_); }
 
     // ------------------------------------------------------------------ any thread
@@ -210,7 +210,7 @@ public:
     }
 
     void report(std::error_code ec, std::string_view what) {
-        if (control_off("on_error_thread")) {  // what 0.1.0 did: the callback on the caller
+        if (controls_off().on_error_thread) {  // what 0.1.0 did: the callback on the caller
             std::function<void(std::error_code, std::string_view, std::uint64_t)> f;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
@@ -474,7 +474,7 @@ void sender::merge(const status_slot &slot, const void *from) {
 bool sender::collect(steady::time_point now) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
-        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
+        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);
     }
     {
         std::lock_guard<std::mutex> own_lock(mutex_);
@@ -578,7 +578,7 @@ void sender::failed(std::error_code ec, const char *what) {
     // or the same one after a send got through, is said again.
     const bool address = ec && ec == notifier_.address_error();
     const bool once =
-        address ? !control_off("address_once") : retryable(ec) && !control_off("outage_once");
+        address ? !controls_off().address_once : retryable(ec) && !controls_off().outage_once;
     if (once && ec == outage_) {
         ++suppressed_;
         return;
@@ -660,7 +660,7 @@ notify_result sender::send_status(const std::string &text, send_policy::outcome 
     try {
         if (thread_redact_) {
             // Each text is redacted once, however often its send is retried.
-            if (!redact_cached_ || redact_source_ != text || control_off("redact_once")) {
+            if (!redact_cached_ || redact_source_ != text || controls_off().redact_once) {
                 redact_cached_ = false;
                 redact_result_ = thread_redact_(text);
                 redact_source_ = text;
@@ -900,7 +900,7 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
     // again after min_interval rather than let the next of them wake us (a syscall on the
     // logging thread per record or so). A new text waits
     // min_interval at most, as it would after a send.
-    if (now - last_change_ < thread_min_interval_ && !control_off("quiet_interval"))
+    if (now - last_change_ < thread_min_interval_ && !controls_off().quiet_interval)
         return {std::min(until, last_change_ + thread_min_interval_), false};
     return {until, until == steady::time_point::max() || until - now > thread_min_interval_};
 }
@@ -912,7 +912,7 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
 bool sender::go_idle(steady::time_point now) {
     owner_.idle_.store(true);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!control_off("idle_recheck") && collect(now)) {
+    if (!controls_off().idle_recheck && collect(now)) {
         owner_.idle_.store(false);
         feed_status(now);
         return false;
@@ -1010,14 +1010,9 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
 
 dispatcher::~dispatcher() {
     if (!impl_) return;
-    if (impl_->forked() && details::control_off("child_leak")) {
-        impl_->destroy_in_child();  // what 0.1.0 did: destroys locks the parent's thread may hold
-        impl_.reset();
-        return;
-    }
     if (impl_->forked()) {
         // The thread, and whatever locks it held, exist only in the parent: leave them alone.
-        (void)impl_.release();
+        if (!details::controls_off().child_leak) (void)impl_.release();
         return;
     }
     impl_->stop();

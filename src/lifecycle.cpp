@@ -315,7 +315,7 @@ void details::lifecycle_state::report_match_errors() {
 void details::lifecycle_state::check_wiring() {
     if (closed.load()) return;
     report_match_errors();
-    if (control_off("wiring_check")) return;
+    if (controls_off().wiring_check) return;
     if (handles_signals) {
         if (g_signals.term_installed) check_handler(SIGTERM, g_signals.previous_term, "SIGTERM");
         if (g_signals.int_installed) check_handler(SIGINT, g_signals.previous_int, "SIGINT");

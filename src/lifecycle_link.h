@@ -6,13 +6,13 @@
 // state and the order of lifecycle messages live in one atomic word there, so that a message's
 // place in the order is fixed by the same compare-and-swap that changes the state.
 
-#include <spdlog_sdnotify/details/send_policy.h>
 #include <spdlog_sdnotify/dispatcher.h>
 
 #include <cstdint>
 #include <functional>
 
 #include "lifecycle_messages.h"
+#include "send_policy.h"
 
 namespace spdlog_sdnotify {
 namespace details {

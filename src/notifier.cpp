@@ -59,7 +59,7 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
     // operator sees why nothing arrives. (The control treats the number as a relative path, as
     // a client that takes "anything but @" for a path would, and sends to ./3.)
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-        if (details::control_off("fd_number_address")) {
+        if (details::controls_off().fd_number_address) {
             a.family = kind::path;
             a.name = std::string(text);
             return a;

@@ -1,6 +1,6 @@
 // Copyright (c) 2026 spdlog_sdnotify authors.
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
-#include <spdlog_sdnotify/details/send_policy.h>
+#include "send_policy.h"
 
 #include <algorithm>
 
@@ -197,7 +197,7 @@ void send_policy::done(const item &it, outcome result, time_point now) {
     using kind = item::kind;
     if (result == outcome::retry_later) {
         backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, max_backoff);
-        if (control_off("backoff")) backoff_ = first_backoff;  // a try every 10 ms, for ever
+        if (controls_off().backoff) backoff_ = first_backoff;  // a try every 10 ms, for ever
         retry_at_ = now + backoff_;
         return;  // kept pending: lifecycle stays queued, the merged kinds stay set
     }

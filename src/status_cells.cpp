@@ -43,7 +43,7 @@ bool status_cells::pull(status_slot &into, std::uint64_t &seen) {
             const bool take_sticky = sticky && (!any_sticky || st >= best_sticky);
             if (take_latest) c->latest.load(scratch_latest_);
             if (take_sticky) c->sticky.load(scratch_sticky_);
-            if (c->seq.load(std::memory_order_relaxed) != s1 && !control_off("seqlock"))
+            if (c->seq.load(std::memory_order_relaxed) != s1 && !controls_off().seqlock)
                 continue;  // torn: read it again
             read = true;
             if (take_latest) {

@@ -84,7 +84,7 @@ void text_test::failed(int code) const noexcept {
 
 std::string text_test::take_errors(std::chrono::steady_clock::time_point now) const {
     const std::uint64_t errors = errors_.load(std::memory_order_relaxed);
-    if (errors == errors_reported_ || now < next_report_ || control_off("match_errors")) return {};
+    if (errors == errors_reported_ || now < next_report_ || controls_off().match_errors) return {};
     const std::uint64_t count = errors - errors_reported_;
     errors_reported_ = errors;
     next_report_ = now + std::chrono::minutes(1);

@@ -4,9 +4,10 @@
 
 #include <spdlog_sdnotify/export.h>
 
-// What to send and when: a plain class with no thread, no lock and no clock of its own (every
-// call takes `now`), so that it is tested without sleeping. The dispatcher's thread feeds it,
-// asks it for the next datagram, sends, and tells it how the send went.
+// What to send and when (internal, not installed): a plain class with no thread, no lock and no
+// clock of its own (every call takes `now`), so that it is tested without sleeping. The
+// dispatcher's thread feeds it, asks it for the next datagram, sends, and tells it how the send
+// went.
 
 #include <spdlog_sdnotify/message.h>
 
@@ -21,7 +22,8 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-/// How the watchdog ping is justified (see lifecycle_config::watchdog_proof).
+/// What earns a WATCHDOG=1 (lifecycle_keepalive picks it): the `healthy` callback's answer,
+/// `alive_when` records, or else the timer alone.
 enum class watchdog_proof : unsigned char { records, healthy, timer };
 
 struct keepalive_config {
@@ -105,8 +107,6 @@ public:
     /// Nothing is waiting to be sent (ignoring min_interval).
     bool idle(time_point now) const;
 
-    bool stopping_sent() const noexcept { return stopping_sent_; }
-    bool ready_sent() const noexcept { return phase_ == phase::running; }
     std::size_t queued() const noexcept { return lifecycle_.size(); }
     /// Tickets up to this one are sent or given up.
     std::uint64_t delivered_through() const noexcept { return next_ticket_ - 1; }
