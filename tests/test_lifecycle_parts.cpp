@@ -23,8 +23,8 @@ using spdlog_sdnotify::rule;
 using spdlog_sdnotify::details::lifecycle_keepalive;
 using spdlog_sdnotify::details::lifecycle_rules;
 using spdlog_sdnotify::details::lifecycle_settings;
-using spdlog_sdnotify::details::text_test;
 using spdlog_sdnotify::details::service_state;
+using spdlog_sdnotify::details::text_test;
 using spdlog_sdnotify::details::watchdog_proof;
 namespace messages = spdlog_sdnotify::details::lifecycle_messages;
 
@@ -172,8 +172,8 @@ TEST_CASE("a_literal_finds_exactly_what_find_finds", "[lifecycle][parts]") {
         const auto test = text_test::literal(literal);
         for (int t = 0; t < 10; ++t) {
             std::string text = text_of(random() % 80);
-            if (t == 0) text += literal;         // at the very end
-            if (t == 1) text = literal + text;   // at the start
+            if (t == 0) text += literal;        // at the very end
+            if (t == 1) text = literal + text;  // at the start
             if (round % 50 == 0 && t == 2) text = text_of(400) + literal + text_of(10);
             const bool expected = text.find(literal) != std::string::npos;
             const bool got = test->found_in(text);

@@ -503,15 +503,6 @@ TEST_CASE("notify_result_outcome_names_what_happened", "[notifier]") {
     CHECK(notify_result::failed(errc::short_write).outcome() == notify_result::kind::failed);
 }
 
-TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]") {
-    using spdlog_sdnotify::notify_result;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    const auto k = notify_result::failed(errc::short_write).status();
-#pragma GCC diagnostic pop
-    CHECK(k == notify_result::kind::failed);
-}
-
 TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {
     std::set<std::string> seen;
     for (int v = static_cast<int>(errc::bad_address);

@@ -562,10 +562,10 @@ TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]"
 }
 
 // The logging thread claims its cell (a compare-and-swap), publishes, then reads the sender's
-// idle flag; the sender, about to sleep, sets its idle flag and looks at the cells once more. A record published on
-// its way to sleep must still wake it (or be seen). Here the sender goes idle after every send
-// and bursts of records at random spacings race it, thousands of times; each burst's last
-// record must arrive.
+// idle flag; the sender, about to sleep, sets its idle flag and looks at the cells once more. A
+// record published on its way to sleep must still wake it (or be seen). Here the sender goes idle
+// after every send and bursts of records at random spacings race it, thousands of times; each
+// burst's last record must arrive.
 TEST_CASE("a_record_published_as_the_sender_goes_idle_is_never_missed", "[status_sink]") {
     dispatcher_options o;
     o.min_interval = 0ms;
@@ -654,44 +654,9 @@ TEST_CASE("the_dispatcher_says_which_records_are_sticky", "[status_sink][sticky]
     CHECK(f.rx.model.status_text() == "after the critical");
 }
 
-TEST_CASE("a_sinks_own_sticky_level_wins_over_the_dispatchers", "[status_sink][sticky]") {
-    dispatcher_options o = fixture::quick();
-    o.sticky_for = 2s;  // sticky_level: err by default
-    fixture f(o);
-    auto c = f.config();
-    c.sticky_level = spdlog::level::off;  // deprecated, still honoured for this sink
-    auto log = std::make_shared<spdlog::logger>("own", std::make_shared<status_sink_mt>(c));
-    log->error("not sticky on this sink");
-    REQUIRE(f.rx.next(1s));
-    log->info("next line");
-    REQUIRE(f.rx.next(1s));
-    CHECK(f.rx.model.status_text() == "next line");
-}
-
 TEST_CASE("configure_default_dispatcher_sets_the_default_instances_options", "[status_sink]") {
     dispatcher_options o;
     o.sticky_level = spdlog::level::critical;
     spdlog_sdnotify::configure_default_dispatcher(o);
     CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::critical);
-}
-
-TEST_CASE("deprecated_configure_still_works", "[status_sink][deprecated]") {
-    dispatcher_options o;
-    o.sticky_level = spdlog::level::warn;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    spdlog_sdnotify::configure(o);
-#pragma GCC diagnostic pop
-    CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::warn);
-}
-
-TEST_CASE("deprecated_target_still_works_and_dispatcher_wins", "[status_sink][deprecated]") {
-    fixture f;
-    status_sink_config c;
-    c.target = f.dispatch;  // deprecated spelling
-    status_sink_mt old_spelling(c);
-    CHECK(old_spelling.get_dispatcher() == f.dispatch);
-    c.dispatcher = std::make_shared<dispatcher>(nullptr);
-    status_sink_mt both(c);
-    CHECK(both.get_dispatcher() == c.dispatcher);
 }

@@ -139,11 +139,6 @@ private:
 /// Sets the options of dispatcher::default_instance() (once, at set-up).
 SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options);
 
-[[deprecated("use configure_default_dispatcher")]] inline void configure(
-    dispatcher_options options) {
-    configure_default_dispatcher(std::move(options));
-}
-
 namespace details {
 inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
     // The cell was claimed by a sequentially consistent compare-and-swap, so this load cannot

@@ -57,7 +57,6 @@ public:
     }
 
     kind outcome() const noexcept { return kind_; }
-    [[deprecated("use outcome()")]] kind status() const noexcept { return kind_; }
     bool is_sent() const noexcept { return kind_ == kind::sent; }
     bool is_no_manager() const noexcept { return kind_ == kind::no_manager; }
     bool is_failed() const noexcept { return kind_ == kind::failed; }

@@ -50,7 +50,6 @@ private:
 
 inline service::service(service_config config) {
     if (config.notifier) (void)set_default_notifier_options(*config.notifier);
-    if (!config.status.dispatcher) config.status.dispatcher = std::move(config.status.target);
     if (!config.lifecycle.dispatcher)
         config.lifecycle.dispatcher = std::move(config.lifecycle.target);
     // One dispatcher for both: the lifecycle's messages go before the status they carry.

@@ -30,7 +30,8 @@ struct status_slot {
     std::uint64_t seq = 0;  // bumped by every put()
     std::uint64_t sticky_seq = 0;
 
-    // Longest text kept (longer ones are cut): PID 1 keeps at most 4096 bytes anyway.
+    // Longest text kept (longer ones are cut): twice a datagram's 4096 bytes; the message
+    // builder cuts it again to fit one datagram, marking the cut.
     static constexpr std::size_t max_text = 2 * max_datagram_size;
 
     void reserve() {
