@@ -907,11 +907,10 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
 
 // Announces the sleep (idle_) and looks at the sources once more: false if a text arrived,
 // which is delivered instead of sleeping. The order is the protocol (docs/design.md, "No lost
-// wake-up"): idle_ set, then the last look; a writer claims its cell, then reads idle_ (both
+// wake-up"): idle_ set, then the last look; a writer claims its cell, then reads idle_ (all
 // sequentially consistent), so either it sees idle_ and wakes us or we see its record.
 bool sender::go_idle(steady::time_point now) {
-    owner_.idle_.store(true);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    owner_.idle_.store(true);  // sequentially consistent, as the cells' first look in pull()
     if (!controls_off().idle_recheck && collect(now)) {
         owner_.idle_.store(false);
         feed_status(now);

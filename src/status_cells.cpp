@@ -14,10 +14,12 @@ namespace details {
 // The dispatcher's thread: the newest text and the newest sticky text over all cells, by
 // record time, if anything was published since `seen`.
 bool status_cells::pull(status_slot &into, std::uint64_t &seen) {
+    // Sequentially consistent: against a writer's claim (a compare-and-swap) and the sender's
+    // idle flag, no record is missed on the sender's way to sleep (docs/design.md, Dekker).
     std::uint64_t total = 0;
     for (auto &p : cells_) {
         if (const status_cell *c = p.load(std::memory_order_acquire))
-            total += c->seq.load(std::memory_order_acquire);
+            total += c->seq.load(std::memory_order_seq_cst);
     }
     if (total == seen) return false;
     bool complete = true, any_latest = false, any_sticky = false;
