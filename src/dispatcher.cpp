@@ -167,10 +167,10 @@ public:
         }
         wake();
     }
-    void fatal(message msg) {
+    void failure(message msg) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            inbox_fatal_ = std::move(msg);
+            inbox_failure_ = std::move(msg);
         }
         wake();
     }
@@ -346,7 +346,7 @@ public:
     dispatcher_options options_;
     bool options_changed_ = false;
     std::vector<std::pair<std::uint64_t, message>> inbox_;
-    std::optional<message> inbox_fatal_;
+    std::optional<message> inbox_failure_;
     keepalive_config keepalive_;
     std::function<bool()> healthy_;
     bool keepalive_changed_ = false;
@@ -368,7 +368,7 @@ public:
     steady::time_point flush_deadline_{};
     bool flush_barrier_ = false;
     bool stop_ = false;
-    dispatcher::stats stats_;
+    dispatcher::counters stats_;
 
     std::atomic<std::uint64_t> delivered_through_{0};
     std::atomic<bool> stopping_sent_{false};
@@ -505,11 +505,11 @@ void sender::feed_status(steady::time_point now) {
 
 void sender::intake(steady::time_point now) {
     std::vector<std::pair<std::uint64_t, message>> posted;
-    std::optional<message> fatal;
+    std::optional<message> failure;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         posted.swap(inbox_);
-        fatal.swap(inbox_fatal_);
+        failure.swap(inbox_failure_);
         if (options_changed_) {
             options_changed_ = false;
             policy_.set_options({options_.min_interval, options_.sticky_for});
@@ -558,7 +558,7 @@ void sender::intake(steady::time_point now) {
         }
         policy_.lifecycle(p.first, std::move(p.second), now);
     }
-    if (fatal) policy_.fatal(std::move(*fatal));
+    if (failure) policy_.failure(std::move(*failure));
     if (progress_.exchange(false)) policy_.progress();
     if (alive_.exchange(false)) policy_.alive(now);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -689,12 +689,12 @@ notify_result sender::send_status(const std::string &text, send_policy::outcome 
 }
 
 void sender::send_due(bool final) {
-    using kind = send_policy::item::kind;
+    using item_type = send_policy::item_type;
     for (int guard = 0; guard < 256; ++guard) {
         const auto now = steady::now();
         const auto it = policy_.next(now, final);
         if (!it) return;
-        if (it.what == kind::health_check) {
+        if (it.what == item_type::health_check) {
             bool ok = false;
             try {
                 ok = !thread_healthy_ || thread_healthy_();
@@ -708,12 +708,12 @@ void sender::send_due(bool final) {
         send_policy::outcome out = send_policy::outcome::sent;
         const char *what = "sending";
         switch (it.what) {
-            case kind::lifecycle:
-            case kind::fatal:
+            case item_type::lifecycle:
+            case item_type::failure:
                 r = notifier_.send(*it.msg);
                 out = outcome_of(r);
-                what = it.what == kind::lifecycle ? "sending a lifecycle message"
-                                                  : "sending a fatal status";
+                what = it.what == item_type::lifecycle ? "sending a lifecycle message"
+                                                       : "sending a failure status";
                 if (r.is_sent()) {
                     if (const std::string *t = it.msg->status_text()) {
                         // Shown now: the status path need not send it again.
@@ -722,41 +722,41 @@ void sender::send_due(bool final) {
                     }
                 }
                 break;
-            case kind::extend:
+            case item_type::extend:
                 r = notifier_.send(message{}.extend_timeout(it.extend));
                 out = outcome_of(r);
                 what = "sending EXTEND_TIMEOUT_USEC";
                 break;
-            case kind::watchdog:
+            case item_type::watchdog:
                 r = notifier_.send(it.trigger ? message{}.watchdog_trigger()
                                               : message{}.watchdog());
                 out = outcome_of(r);
                 what = "sending WATCHDOG";
                 break;
-            case kind::status:
+            case item_type::status:
                 r = send_status(*it.text, out);
                 what = "sending STATUS";
                 break;
-            case kind::health_check:
-            case kind::none:
+            case item_type::health_check:
+            case item_type::none:
                 break;
         }
-        const bool stops = it.what == kind::lifecycle && it.msg->has("STOPPING");
+        const bool stops = it.what == item_type::lifecycle && it.msg->has("STOPPING");
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (r.is_sent()) {
                 switch (it.what) {
-                    case kind::lifecycle:
-                    case kind::fatal:
+                    case item_type::lifecycle:
+                    case item_type::failure:
                         ++stats_.lifecycle_sent;
                         break;
-                    case kind::extend:
+                    case item_type::extend:
                         ++stats_.extend_sent;
                         break;
-                    case kind::watchdog:
+                    case item_type::watchdog:
                         ++stats_.watchdog_sent;
                         break;
-                    case kind::status:
+                    case item_type::status:
                         ++stats_.status_sent;
                         break;
                     default:
@@ -765,7 +765,7 @@ void sender::send_due(bool final) {
             }
         }
         policy_.done(it, out, steady::now());
-        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
+        if (it.what == item_type::lifecycle && out != send_policy::outcome::retry_later) {
             // Handlers may send by themselves again once nothing is ahead of them.
             std::uint64_t d = delivered_through_.load();
             const std::uint64_t through = policy_.delivered_through();
@@ -947,13 +947,13 @@ void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_mes
                                  std::uint64_t usec, bool wait) noexcept {
     if (d.impl_) d.impl_->from_signal(ticket, kind, usec, wait);
 }
-void lifecycle_link::fatal(dispatcher &d, message m) noexcept {
+void lifecycle_link::failure(dispatcher &d, message m) noexcept {
     if (!d.impl_ || d.impl_->forked()) return;
     try {
-        d.impl_->fatal(std::move(m));
+        d.impl_->failure(std::move(m));
     } catch (...) {
         d.report(std::make_error_code(std::errc::not_enough_memory),
-                 "queueing the fatal status (it is lost)");
+                 "queueing the failure status (it is lost)");
     }
 }
 void lifecycle_link::set_keepalive(dispatcher &d, const keepalive_config &k,
@@ -998,7 +998,7 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
 
 // ---------------------------------------------------------------------------- dispatcher
 
-dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
+dispatcher::dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),
       enabled_(notifier_ != nullptr && notifier_->enabled()),
       sticky_level_(options.sticky_level) {
@@ -1018,8 +1018,9 @@ dispatcher::~dispatcher() {
 }
 
 std::shared_ptr<dispatcher> dispatcher::default_instance() {
-    static const std::shared_ptr<dispatcher> instance = std::make_shared<dispatcher>(
-        std::shared_ptr<notifier>(&default_notifier(), [](notifier *) {}));
+    static const std::shared_ptr<dispatcher> instance =
+        std::make_shared<dispatcher>(std::shared_ptr<spdlog_sdnotify::notifier>(
+            &default_notifier(), [](spdlog_sdnotify::notifier *) {}));
     return instance;
 }
 
@@ -1075,7 +1076,7 @@ void dispatcher::report(std::error_code error, std::string_view what) noexcept {
 
 bool dispatcher::stopping() const noexcept { return impl_ && impl_->stopping_sent_.load(); }
 
-dispatcher::stats dispatcher::get_stats() const {
+dispatcher::counters dispatcher::stats() const {
     if (!impl_ || impl_->forked()) return {};
     std::uint64_t from_sources = 0;
     {
@@ -1084,7 +1085,7 @@ dispatcher::stats dispatcher::get_stats() const {
         from_sources += impl_->removed_posted_;
     }
     std::lock_guard<std::mutex> lock(impl_->mutex_);
-    stats s = impl_->stats_;
+    counters s = impl_->stats_;
     s.posted = from_sources + impl_->own_.seq;
     s.lifecycle_sent += impl_->sent_by_handlers_.load();
     s.wakeups = impl_->wakeups_.load();

@@ -123,8 +123,8 @@ struct lifecycle_state {
         [[gnu::noinline]] void reloading(std::string_view text) { self.to_reloading(text); }
         [[gnu::noinline]] void stopping(std::string_view text) { self.to_stopping(text); }
         [[gnu::noinline]] void failure(const spdlog::details::log_msg &msg) {
-            link::fatal(*self.target,
-                        lifecycle_messages::failure(msg, self.settings.config().failure_errno));
+            link::failure(*self.target,
+                          lifecycle_messages::failure(msg, self.settings.config().failure_errno));
         }
     };
     void on_record(const spdlog::details::log_msg &msg) {
@@ -407,7 +407,7 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
             g_signals.target = s.target.get();
             g_signals.ready_after_hup = c.ready_after_sighup_handler;
             // The handler may only send on a socket that is already open.
-            if (c.stop_on_signals || c.reload_on_sighup) (void)s.target->get_notifier()->open();
+            if (c.stop_on_signals || c.reload_on_sighup) (void)s.target->notifier()->open();
             if (c.stop_on_signals) {
                 g_signals.term_installed = install(SIGTERM, g_signals.previous_term);
                 g_signals.int_installed = install(SIGINT, g_signals.previous_int);

@@ -41,7 +41,7 @@ struct lifecycle_link {
     // die (the default action follows), so wait for the message to leave, about 250 ms at most.
     static void from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
                             std::uint64_t monotonic_usec, bool wait) noexcept;
-    static void fatal(dispatcher &d, message m) noexcept;
+    static void failure(dispatcher &d, message m) noexcept;
     static void set_keepalive(dispatcher &d, const keepalive_config &k,
                               std::function<bool()> healthy);
     // Evidence from the application's records, lock-free: the thread reads and clears them.

@@ -94,11 +94,11 @@ TEST_CASE("stalled_receiver_blocks_no_caller_and_loses_nothing_that_counts", "[f
     log->info("the last word");
     INFO(records.load() << " records; the slowest call took " << worst_ns.load() / 1000 << " us");
     CHECK(worst_ns.load() < std::chrono::nanoseconds(1s).count());  // a blocked call takes 5 s
-    CHECK(d->get_stats().failures > 0);                             // the queue really was full
+    CHECK(d->stats().failures > 0);                                 // the queue really was full
     // While a retry pause runs, a new text could not go anyway: no logging thread wakes the
     // sender for it (a wake-up per record would be a syscall per record, and a busy sender).
-    INFO(d->get_stats().wakeups << " wake-ups");
-    CHECK(d->get_stats().wakeups < 100);
+    INFO(d->stats().wakeups << " wake-ups");
+    CHECK(d->stats().wakeups < 100);
     // The receiver reads again: STOPPING and the newest status arrive, with the sender's next
     // retry (its pause is up to 1 s, so a reader that gives up after a 1 s gap races it).
     std::string last;
@@ -193,9 +193,9 @@ TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_on_stderr", "[faults][
     test::stderr_capture err;
     auto d = log_under_fd_number({}, 500ms);  // errors_to_stderr, the default
     const std::string text = err.text();
-    INFO("stderr:\n" << text << d->get_stats().failures << " failed sends");
-    CHECK(d->get_stats().failures >= 2);  // READY and many statuses were refused
-    CHECK(d->get_stats().lifecycle_sent == 0);
+    INFO("stderr:\n" << text << d->stats().failures << " failed sends");
+    CHECK(d->stats().failures >= 2);  // READY and many statuses were refused
+    CHECK(d->stats().lifecycle_sent == 0);
     CHECK(err.count("spdlog_sdnotify: error:") == 1);
     CHECK(err.count("NOTIFY_SOCKET=3: NOTIFY_SOCKET is a file descriptor number (finit 4.4-4.12), "
                     "not a socket address: unsupported") == 1);
@@ -208,8 +208,8 @@ TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_to_on_error", "[faults
     o.on_error = errors.handler();
     auto d = log_under_fd_number(o, 2500ms);
     std::lock_guard<std::mutex> lock(errors.m);
-    INFO(errors.errors.size() << " reports, " << d->get_stats().failures << " failed sends");
-    CHECK(d->get_stats().failures >= 3);
+    INFO(errors.errors.size() << " reports, " << d->stats().failures << " failed sends");
+    CHECK(d->stats().failures >= 3);
     REQUIRE(errors.errors.size() == 1);
     CHECK(errors.errors.front() == spdlog_sdnotify::errc::fd_number_address);
 }

@@ -281,11 +281,11 @@ TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
     const long grown = static_cast<long>(heap_after) - static_cast<long>(heap_before);
     INFO("during the " << seconds << " s stall: CPU " << used << " us (the logging thread's "
                        << "included), heap " << heap_before << " -> " << heap_after << " bytes, "
-                       << d->get_stats().failures << " failed sends");
+                       << d->stats().failures << " failed sends");
     CHECK(used < 100000L * seconds);  // backing off to 1 s, not retrying every 10 ms
     CHECK(grown < 16384);             // nothing queues up: at most one message of each kind
-    CHECK(d->get_stats().max_queued <= 1);
-    CHECK(d->get_stats().failures <= static_cast<std::uint64_t>(2 * seconds + 10));
+    CHECK(d->stats().max_queued <= 1);
+    CHECK(d->stats().failures <= static_cast<std::uint64_t>(2 * seconds + 10));
     // Reads again: the first ping comes with the next retry (the back-off is at most 1 s),
     // then pings at their usual pace, not a burst of stale ones (before: 53 at once).
     std::optional<spdlog_sdnotify::parsed_notification> got;
@@ -508,7 +508,7 @@ TEST_CASE("each_text_is_redacted_once_however_often_it_is_retried", "[one_sender
     REQUIRE(fill(rx) > 0);
     d->post_status("retried while the queue is full", false, std::chrono::system_clock::now());
     std::this_thread::sleep_for(300ms);  // several retries
-    CHECK(d->get_stats().failures >= 2);
+    CHECK(d->stats().failures >= 2);
     rx.drain(300ms);
     CHECK(rx.model.status_text() == "retried while the queue is full");
     CHECK(redactions == 1);

@@ -110,7 +110,7 @@ TEST_CASE("records_below_the_sink_level_are_not_forwarded", "[status_sink]") {
     log->debug("debug detail");
     log->trace("trace detail");
     CHECK(f.status_now() == "shown");
-    CHECK(f.dispatch->get_stats().posted == 1);
+    CHECK(f.dispatch->stats().posted == 1);
     auto c = f.config();
     c.level = spdlog::level::warn;
     auto warn_only = std::make_shared<spdlog::logger>("w", std::make_shared<status_sink_mt>(c));
@@ -132,7 +132,7 @@ TEST_CASE("predicate_selects_by_logger_and_text", "[status_sink]") {
     jobs.info("unrelated chatter");
     http.info("progress of something else");
     CHECK(f.status_now() == "progress 10%");
-    CHECK(f.dispatch->get_stats().posted == 1);
+    CHECK(f.dispatch->stats().posted == 1);
 }
 
 TEST_CASE("pattern_formats_without_colour_or_newline", "[status_sink]") {
@@ -225,8 +225,8 @@ TEST_CASE("burst_of_100000_is_coalesced_and_last_text_wins", "[status_sink]") {
     INFO("burst took " << std::chrono::duration<double>(burst).count() << " s, " << datagrams
                        << " datagrams");
     CHECK(datagrams <= allowed);
-    CHECK(f.dispatch->get_stats().posted == 100000);
-    CHECK(f.dispatch->get_stats().wakeups <= allowed);
+    CHECK(f.dispatch->stats().posted == 100000);
+    CHECK(f.dispatch->stats().wakeups <= allowed);
 }
 
 TEST_CASE("last_record_arrives_within_min_interval_without_followers", "[status_sink]") {
@@ -311,7 +311,7 @@ TEST_CASE("eight_threads_logging_at_once", "[status_sink]") {
     for (auto &t : threads) t.join();
     log->info("all done");
     CHECK(f.status_now() == "all done");
-    CHECK(f.dispatch->get_stats().posted == 8 * 20000 + 1);
+    CHECK(f.dispatch->stats().posted == 8 * 20000 + 1);
     for (const auto &d : f.rx.raw) {
         auto p = spdlog_sdnotify::parse_notification(d);
         CHECK(p.accepted);
@@ -359,7 +359,7 @@ TEST_CASE("more_threads_than_cells_share_them", "[status_sink]") {
     std::this_thread::sleep_for(5ms);  // a record time later than every thread's last one
     log->info("all done");
     CHECK(f.status_now() == "all done");
-    CHECK(f.dispatch->get_stats().posted == n * 2000 + 1);
+    CHECK(f.dispatch->stats().posted == n * 2000 + 1);
 }
 
 // Newest by record time across threads: an error logged on one thread stays sticky while
@@ -498,7 +498,7 @@ TEST_CASE("never_throws_into_spdlog_and_reports_rate_limited", "[status_sink]") 
     CHECK_FALSE(spdlog_error_handler_called);
     f.dispatch->flush(1s);  // reports are delivered by the dispatcher's thread
     CHECK(calls == 1);      // 1000 failures within a second: one report
-    CHECK(f.dispatch->get_stats().failures == 1000);
+    CHECK(f.dispatch->stats().failures == 1000);
 }
 
 TEST_CASE("receiver_gone_is_reported_not_thrown", "[status_sink]") {
@@ -523,11 +523,11 @@ TEST_CASE("receiver_gone_is_reported_not_thrown", "[status_sink]") {
 TEST_CASE("outside_systemd_the_sink_does_nothing", "[status_sink]") {
     unsetenv("NOTIFY_SOCKET");
     auto sink = std::make_shared<status_sink_mt>();
-    CHECK_FALSE(sink->get_dispatcher()->enabled());
+    CHECK_FALSE(sink->dispatcher()->enabled());
     spdlog::logger log("plain", sink);
     CHECK_NOTHROW(log.info("hello"));
-    CHECK(sink->get_dispatcher()->get_stats().posted == 0);
-    CHECK(sink->get_dispatcher()->flush(10ms));
+    CHECK(sink->dispatcher()->stats().posted == 0);
+    CHECK(sink->dispatcher()->flush(10ms));
 }
 
 TEST_CASE("two_sinks_on_one_dispatcher_newest_record_wins", "[status_sink]") {
@@ -540,9 +540,9 @@ TEST_CASE("two_sinks_on_one_dispatcher_newest_record_wins", "[status_sink]") {
     CHECK(f.status_now() == "from b");
     a->info("from a again");
     CHECK(f.status_now() == "from a again");
-    CHECK(f.dispatch->get_stats().posted == 3);
+    CHECK(f.dispatch->stats().posted == 3);
     b.reset();  // a sink that goes away hands its text over first
-    CHECK(f.dispatch->get_stats().posted == 3);
+    CHECK(f.dispatch->stats().posted == 3);
 }
 
 TEST_CASE("flush_on_info_keeps_the_rate_budget_and_never_waits", "[status_sink]") {
@@ -592,8 +592,8 @@ TEST_CASE("a_record_published_as_the_sender_goes_idle_is_never_missed", "[status
         if (!got) ++lost;
         f.rx.raw.clear();
     }
-    INFO(rounds << " rounds, " << f.dispatch->get_stats().wakeups << " wake-ups, "
-                << f.dispatch->get_stats().status_sent << " sent");
+    INFO(rounds << " rounds, " << f.dispatch->stats().wakeups << " wake-ups, "
+                << f.dispatch->stats().status_sent << " sent");
     CHECK(rounds >= 200);
     CHECK(lost == 0);
 }
@@ -608,13 +608,13 @@ TEST_CASE("repeated_records_do_not_wake_the_sender_each_time", "[status_sink]") 
     log->info("health check ok");
     REQUIRE(f.rx.next(1s));
     REQUIRE(f.dispatch->flush(1s));  // its send counted
-    const auto before = f.dispatch->get_stats();
+    const auto before = f.dispatch->stats();
     const auto start = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - start < 1s) {
         for (int i = 0; i < 1000; ++i) log->info("health check ok");
         std::this_thread::sleep_for(100us);  // records keep coming, 1000 every ~0.1 ms
     }
-    const auto after = f.dispatch->get_stats();
+    const auto after = f.dispatch->stats();
     INFO((after.wakeups - before.wakeups)
          << " wake-ups, " << (after.posted - before.posted) << " records");
     CHECK(after.posted - before.posted > 100000);

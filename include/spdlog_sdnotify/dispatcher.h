@@ -68,7 +68,8 @@ struct lifecycle_link;
  */
 class SPDLOG_SDNOTIFY_API dispatcher {
 public:
-    explicit dispatcher(std::shared_ptr<notifier> notifier, dispatcher_options options = {});
+    explicit dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> notifier,
+                        dispatcher_options options = {});
     /// Delivers what is pending (ignoring min_interval, at most about 250 ms, ending with a
     /// barrier) and stops the thread.
     ~dispatcher();
@@ -84,7 +85,9 @@ public:
         return sticky_level_.load(std::memory_order_relaxed);
     }
     bool enabled() const noexcept { return enabled_; }
-    const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
+    const std::shared_ptr<spdlog_sdnotify::notifier> &notifier() const noexcept {
+        return notifier_;
+    }
 
     /// Makes `text` the latest status, for producers other than a sink. `sticky`: it holds for
     /// sticky_for against later non-sticky texts.
@@ -106,7 +109,7 @@ public:
     bool stopping() const noexcept;
 
     /// Counters for tests and diagnostics.
-    struct stats {
+    struct counters {
         std::uint64_t posted = 0;          // texts posted by sinks and post_status()
         std::uint64_t status_sent = 0;     // STATUS datagrams that went out
         std::uint64_t lifecycle_sent = 0;  // lifecycle datagrams that went out (any path)
@@ -117,7 +120,7 @@ public:
         std::uint64_t max_queued = 0;      // the most lifecycle messages ever waiting at once
         std::uint64_t barriers = 0;        // barriers the receiver answered
     };
-    stats get_stats() const;
+    counters stats() const;
 
 private:
     friend struct details::dispatcher_access;
@@ -125,7 +128,7 @@ private:
     friend class details::sender;
     void wake() noexcept;
 
-    std::shared_ptr<notifier> notifier_;
+    std::shared_ptr<spdlog_sdnotify::notifier> notifier_;
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};

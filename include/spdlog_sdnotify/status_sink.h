@@ -67,7 +67,7 @@ class status_sink final : public spdlog::sinks::sink, private details::status_so
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.dispatcher ? std::move(config.dispatcher)
-                                        : dispatcher::default_instance()),
+                                        : spdlog_sdnotify::dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           follow_logger_pattern_(config.follow_logger_pattern),
           sticky_level_(details::dispatcher_access::sticky_level(*dispatcher_)),
@@ -85,7 +85,9 @@ public:
     status_sink(const status_sink &) = delete;
     status_sink &operator=(const status_sink &) = delete;
 
-    const std::shared_ptr<dispatcher> &get_dispatcher() const noexcept { return dispatcher_; }
+    const std::shared_ptr<spdlog_sdnotify::dispatcher> &dispatcher() const noexcept {
+        return dispatcher_;
+    }
     /// should_log() without a call into the compiled spdlog (for a sink that forwards to this).
     bool accepts(spdlog::level::level_enum level) const noexcept {
         return level >= level_.load(std::memory_order_relaxed);
@@ -154,8 +156,9 @@ private:
     std::uint64_t posted() override { return cells_.published(); }
 
     // What every record reads comes first, together (one or two cache lines), then the cells.
-    std::shared_ptr<dispatcher> dispatcher_;
-    dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_;
+    spdlog_sdnotify::dispatcher
+        *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     const bool follow_logger_pattern_;
     const std::atomic<spdlog::level::level_enum> &sticky_level_;  // the dispatcher's
     std::atomic<std::uint64_t> pattern_generation_{0};
