@@ -6,8 +6,7 @@
 //
 //   batch_job [ITEMS] [MS_PER_ITEM]
 // Unit file: examples/batch_job.service
-#include <spdlog_sdnotify/lifecycle.h>
-#include <spdlog_sdnotify/status_sink.h>
+#include <spdlog_sdnotify/spdlog_sdnotify.h>
 
 #include <spdlog/spdlog.h>
 
@@ -20,11 +19,10 @@ int main(int argc, char **argv) {
     const int ms_per_item = argc > 2 ? std::stoi(argv[2]) : 20;
 
     // ---- spdlog_sdnotify set-up ----
-    spdlog_sdnotify::attach_all();  // progress lines become the Status
-    spdlog_sdnotify::lifecycle_config notify;
-    notify.ready_when = spdlog_sdnotify::rule::contains("batch started");
-    notify.stopping_when = spdlog_sdnotify::rule::contains("batch complete");
-    spdlog_sdnotify::lifecycle lifecycle(notify);
+    spdlog_sdnotify::service_config notify;  // progress lines become the Status
+    notify.lifecycle.ready_when = spdlog_sdnotify::rule::contains("batch started");
+    notify.lifecycle.stopping_when = spdlog_sdnotify::rule::contains("batch complete");
+    spdlog_sdnotify::service service(notify);
     // ---- end of set-up ----
 
     spdlog::info("batch started: {} items", items);

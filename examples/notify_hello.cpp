@@ -3,7 +3,8 @@
 
 // The smallest use of the protocol client: tell systemd we are ready, then report progress.
 // Under systemd (Type=notify) `systemctl status` shows the status line; elsewhere every call
-// is a quiet no-op and the program just runs.
+// is a quiet no-op and the program just runs. No `service` here on purpose: this is the set-up
+// for a program that does not log with spdlog, or wants to send each message itself.
 #include <spdlog_sdnotify/notifier.h>
 
 #include <chrono>

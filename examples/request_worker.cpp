@@ -6,8 +6,7 @@
 // "accepting requests", and SIGTERM is reported as STOPPING before the worker's own handling.
 //
 // Unit file: examples/request_worker.service
-#include <spdlog_sdnotify/lifecycle.h>
-#include <spdlog_sdnotify/status_sink.h>
+#include <spdlog_sdnotify/spdlog_sdnotify.h>
 
 #include <spdlog/spdlog.h>
 
@@ -26,11 +25,10 @@ int main() {
     signal(SIGTERM, [](int) { running = false; });
 
     // ---- spdlog_sdnotify set-up ----
-    spdlog_sdnotify::attach_all();
-    spdlog_sdnotify::lifecycle_config notify;
-    notify.ready_when = spdlog_sdnotify::rule::contains("accepting requests");
-    notify.stop_on_signals = true;
-    spdlog_sdnotify::lifecycle lifecycle(notify);
+    spdlog_sdnotify::service_config notify;  // every log line becomes the Status
+    notify.lifecycle.ready_when = spdlog_sdnotify::rule::contains("accepting requests");
+    notify.lifecycle.stop_on_signals = true;  // STOPPING=1, then the handler above
+    spdlog_sdnotify::service service(notify);
     // ---- end of set-up ----
 
     spdlog::info("connecting to the queue");

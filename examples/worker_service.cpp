@@ -1,14 +1,16 @@
 // Copyright (c) 2026 spdlog_sdnotify authors.
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 
-// An ordinary worker service: it logs with spdlog, handles SIGTERM and SIGHUP itself, and
-// knows whether it is healthy. The only lines added for systemd are in the marked set-up block;
-// the rest of the program makes no call of ours.
+// An ordinary worker service: it logs with spdlog, handles SIGTERM and SIGHUP itself, re-reads
+// its configuration file on SIGHUP, and knows whether its main loop still turns. The only lines
+// added for systemd are in the marked set-up block; the rest of the program makes no call of ours.
 //
-//   worker_service [--start-delay MS] [--stop-delay MS] [--start-hang 1] [--stop-hang 1]
-//                  [--unhealthy-after MS] [--requests-every MS] [--hang-after MS]
-//                  [--watchdog-by-records 1 | --watchdog-by-timer 1]
+//   worker_service [CONFIG_FILE]
 //
+// systemd sees: READY=1 on "listening on", RELOADING=1 on SIGHUP and READY=1 again on
+// "configuration reloaded" (or, when the file cannot be read, on the error logged instead: the
+// reload is answered and the error stays shown as the Status), STOPPING=1 on SIGTERM, and a
+// watchdog ping only while the main loop turns.
 // Unit file: examples/worker_service.service (Type=notify, WatchdogSec=, ExecReload=).
 #include <spdlog_sdnotify/spdlog_sdnotify.h>
 
@@ -16,12 +18,13 @@
 
 #include <signal.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace {
 
@@ -31,90 +34,61 @@ std::atomic<bool> reload_requested{false};
 
 class worker {
 public:
-    worker(int unhealthy_after_ms, int requests_every_ms)
-        : unhealthy_after_(unhealthy_after_ms), requests_every_(requests_every_ms) {}
+    explicit worker(std::string config_file) : config_file_(std::move(config_file)) {}
 
+    // Asked from another thread: has the main loop turned in the last two seconds?
     bool healthy() const {
-        return unhealthy_after_ < 0 || std::chrono::steady_clock::now() - started_ <
-                                           std::chrono::milliseconds(unhealthy_after_);
+        return std::chrono::steady_clock::now().time_since_epoch().count() - last_turn_.load() <
+               std::chrono::steady_clock::duration(std::chrono::seconds(2)).count();
     }
 
     int run() {
         spdlog::info("loading configuration");
-        if (hang_at_start_) hang();
-        steps("loading", start_delay_);
+        if (!load_configuration()) return 1;
         spdlog::info("listening on :8080");
-        started_ = std::chrono::steady_clock::now();
         long handled = 0;
         auto next_report = std::chrono::steady_clock::now();
         while (!stop_requested) {
-            if (reload_requested) {
-                reload_requested = false;
+            last_turn_ = std::chrono::steady_clock::now().time_since_epoch().count();
+            if (reload_requested.exchange(false)) {
                 spdlog::info("reloading configuration");
-                std::this_thread::sleep_for(std::chrono::milliseconds(500));
-                spdlog::info("configuration reloaded");
+                if (load_configuration()) spdlog::info("configuration reloaded");
             }
-            if (hang_after_ >= 0 && std::chrono::steady_clock::now() - started_ >
-                                        std::chrono::milliseconds(hang_after_))
-                hang();                                                  // a deadlocked main loop
             std::this_thread::sleep_for(std::chrono::milliseconds(10));  // "handle a request"
             ++handled;
             if (std::chrono::steady_clock::now() >= next_report) {
                 spdlog::info("handled {} requests", handled);
-                next_report =
-                    std::chrono::steady_clock::now() + std::chrono::milliseconds(requests_every_);
+                next_report = std::chrono::steady_clock::now() + std::chrono::seconds(1);
             }
         }
         spdlog::info("draining {} connections", 3);
-        if (hang_at_stop_) hang();
-        steps("draining", stop_delay_);
         spdlog::info("shut down cleanly after {} requests", handled);
         return 0;
     }
 
-    int start_delay_ = 200;
-    int stop_delay_ = 300;
-    bool hang_at_start_ = false;  // a deadlock: no more log lines, no progress
-    bool hang_at_stop_ = false;
-    int hang_after_ = -1;
-
 private:
-    // A long start or stop that logs a step each second, as real ones do.
-    static void steps(const char *what, int ms) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        for (int step = 1;; ++step) {
-            const auto left = until - std::chrono::steady_clock::now();
-            if (left <= std::chrono::seconds(0)) break;
-            std::this_thread::sleep_for(
-                std::min<std::chrono::steady_clock::duration>(left, std::chrono::seconds(1)));
-            if (std::chrono::steady_clock::now() < until) spdlog::info("{}: step {}", what, step);
+    // Keeps the current configuration when the file cannot be read, and says so at error level.
+    bool load_configuration() {
+        if (config_file_.empty()) return true;  // the built-in defaults
+        std::ifstream in(config_file_);
+        if (!in) {
+            spdlog::error("cannot read {}: keeping the current configuration", config_file_);
+            return false;
         }
-    }
-    [[noreturn]] static void hang() {
-        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+        configuration_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        return true;
     }
 
-    int unhealthy_after_;
-    int requests_every_;
-    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::string config_file_;
+    std::string configuration_;
+    std::atomic<std::chrono::steady_clock::rep> last_turn_{
+        std::chrono::steady_clock::now().time_since_epoch().count()};
 };
-
-int option(int argc, char **argv, const char *name, int fallback) {
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::stoi(argv[i + 1]);
-    return fallback;
-}
 
 }  // namespace
 
 int main(int argc, char **argv) {
-    worker app(option(argc, argv, "--unhealthy-after", -1),
-               option(argc, argv, "--requests-every", 2000));
-    app.start_delay_ = option(argc, argv, "--start-delay", 200);
-    app.stop_delay_ = option(argc, argv, "--stop-delay", 300);
-    app.hang_at_start_ = option(argc, argv, "--start-hang", 0) != 0;
-    app.hang_at_stop_ = option(argc, argv, "--stop-hang", 0) != 0;
-    app.hang_after_ = option(argc, argv, "--hang-after", -1);
+    worker app(argc > 1 ? argv[1] : "");
 
     // The application's own signal handling.
     struct sigaction sa {};
@@ -131,14 +105,7 @@ int main(int argc, char **argv) {
     notify.lifecycle.reload_on_sighup = true;  // RELOADING=1, then the app's handler
     notify.lifecycle.stop_on_signals = true;   // STOPPING=1, then the app's handler
     notify.lifecycle.extend_timeout = std::chrono::seconds(3);    // a start or stop that logs
-    notify.lifecycle.healthy = [&app] { return app.healthy(); };  // no ping when unhealthy
-    if (option(argc, argv, "--watchdog-by-records", 0) != 0) {
-        notify.lifecycle.healthy = nullptr;  // pings only while the main loop logs
-        notify.lifecycle.alive_when = spdlog_sdnotify::rule::contains("handled");
-    } else if (option(argc, argv, "--watchdog-by-timer", 0) != 0) {
-        notify.lifecycle.healthy =
-            nullptr;  // pings from our thread alone: proves only that it runs
-    }
+    notify.lifecycle.healthy = [&app] { return app.healthy(); };  // no ping when the loop hangs
     spdlog_sdnotify::service service(notify);  // one sink on every logger, for both
     // ---- end of set-up ----
 

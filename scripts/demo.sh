@@ -12,7 +12,7 @@ build=${BUILD_DIR:-$root/build-demo}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target sdnotify-watch worker_service >/dev/null
 "$build/tools/sdnotify-watch" --watchdog-usec 2000000 -- \
-    "$build/examples/worker_service" --requests-every 700 2>/dev/null &
+    "$build/examples/worker_service" 2>/dev/null &
 watch=$!
 sleep 2; kill -HUP "$watch"
 sleep 2; kill -TERM "$watch"

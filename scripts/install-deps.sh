@@ -3,12 +3,12 @@
 # Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #
 # Installs what building and testing spdlog_sdnotify needs, from Debian 12 (or 13) packages.
-# The system tests also need debootstrap and systemd-container. libsystemd-dev is only for the
-# benchmark's comparison with sd_notify(): the library never links it.
+# The system tests also need debootstrap and systemd-container, packaging.spdlog_fetchcontent git.
+# libsystemd-dev is only for the benchmark's comparison with sd_notify(): the library never links it.
 set -euo pipefail
 pkgs=(g++ cmake make pkg-config libspdlog-dev libfmt-dev libpcre2-dev catch2 libbenchmark-dev libsystemd-dev
       clang clang-tidy clang-format libclang-rt-14-dev
-      python3 debootstrap systemd-container)
+      python3 debootstrap systemd-container git)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] || missing+=("$p")

@@ -28,6 +28,10 @@ struct controls {
     bool fd_number_address = false;  // a bare fd number in NOTIFY_SOCKET is taken as a path
     bool match_errors = false;       // regex rules that could not test a record are not said
     bool wiring_check = false;       // the lifecycle's periodic wiring check does nothing
+    bool chained_signal = false;     // our handler, called by a later one, runs the default action
+    bool exit_delivery = false;      // exit() delivers nothing that a sink still holds
+    bool attachment = false;         // the last logger letting go of the lifecycle delivers nothing
+    bool barrier_once = false;       // every final delivery ends with a barrier, sent or not
 };
 
 #if defined(SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS)
@@ -49,6 +53,10 @@ inline const controls &controls_off() noexcept {
         off.fd_number_address = is("fd_number_address");
         off.match_errors = is("match_errors");
         off.wiring_check = is("wiring_check");
+        off.chained_signal = is("chained_signal");
+        off.exit_delivery = is("exit_delivery");
+        off.attachment = is("attachment");
+        off.barrier_once = is("barrier_once");
         return off;
     }();
     return c;

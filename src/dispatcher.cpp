@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "controls.h"
 #include "lifecycle_link.h"
 #include "quiet_thread.h"
+#include "stderr_report.h"
 
 namespace spdlog_sdnotify {
 namespace details {
@@ -439,6 +441,8 @@ private:
     std::function<void()> thread_periodic_;
     steady::time_point next_periodic_ = steady::time_point::max();
     steady::time_point last_change_{};  // when collect() last found a record published
+    bool barrier_sent_ = false;
+    std::uint64_t sent_at_barrier_ = 0;  // datagrams sent when the last barrier was
     std::chrono::milliseconds thread_min_interval_{500};
     std::uint64_t fed_seq_ = 0;
     std::uint64_t fed_sticky_seq_ = 0;
@@ -615,8 +619,7 @@ void sender::deliver_reports() {
             } catch (...) {
             }
         } else if (thread_to_stderr_) {
-            std::fprintf(stderr, "spdlog_sdnotify: warning: %s\n", d.what.c_str());
-            std::fflush(stderr);
+            write_to_stderr(report_priority::warning, d.what);
         }
     }
     if (waiting == 0) return;
@@ -644,11 +647,9 @@ bool sender::emit(std::error_code ec, std::string_view what) {
         return true;
     }
     try {
-        const std::string text = ec.message();
-        std::fprintf(stderr, "spdlog_sdnotify: error: %.*s: %s (%llu more since the last report)\n",
-                     static_cast<int>(what.size()), what.data(), text.c_str(),
-                     static_cast<unsigned long long>(suppressed));
-        std::fflush(stderr);
+        write_to_stderr(report_priority::error, std::string(what) + ": " + ec.message() + " (" +
+                                                    std::to_string(suppressed) +
+                                                    " more since the last report)");
     } catch (...) {
     }
     return true;
@@ -780,11 +781,22 @@ void sender::send_due(bool final) {
 }
 
 void sender::barrier(steady::time_point deadline) {
+    std::uint64_t sent = sent_by_handlers_.load();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        sent +=
+            stats_.status_sent + stats_.lifecycle_sent + stats_.watchdog_sent + stats_.extend_sent;
+    }
+    // One barrier after the last datagram says it all: a second final delivery with nothing
+    // new (exit() after spdlog::shutdown(), static destruction after main) sends none.
+    if (barrier_sent_ && sent == sent_at_barrier_ && !controls_off().barrier_once) return;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     if (left.count() <= 0) return;
     const notify_result r = notifier_.barrier(left);
     if (r.is_sent()) {
+        barrier_sent_ = true;
+        sent_at_barrier_ = sent;
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.barriers;
     }
@@ -943,6 +955,14 @@ void lifecycle_link::post(dispatcher &d, std::uint64_t ticket, message m) noexce
                  "queueing a lifecycle message (it is lost)");
     }
 }
+bool lifecycle_link::final_delivery(dispatcher &d) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return true;
+    try {
+        return d.impl_->flush(final_budget, true);
+    } catch (...) {
+        return false;
+    }
+}
 void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
                                  std::uint64_t usec, bool wait) noexcept {
     if (d.impl_) d.impl_->from_signal(ticket, kind, usec, wait);
@@ -998,6 +1018,29 @@ void dispatcher_access::remove_source(dispatcher &d, status_source *source) noex
 
 // ---------------------------------------------------------------------------- dispatcher
 
+namespace {
+
+// The dispatchers with a thread. At exit() each delivers what its sinks hold: a sink may
+// outlive main() (a `service` on main's stack, exit() called deep inside the program), so its
+// own destruction would come too late or never.
+struct live_dispatchers {
+    const pid_t pid = ::getpid();  // a forked child takes no lock of the parent's
+    std::mutex mutex;
+    std::vector<dispatcher *> all;
+};
+live_dispatchers &live() {
+    static auto *const instance = new live_dispatchers;  // never destroyed: exit() reads it
+    return *instance;
+}
+void deliver_at_exit() {
+    auto &l = live();
+    if (::getpid() != l.pid || details::controls_off().exit_delivery) return;
+    std::lock_guard<std::mutex> lock(l.mutex);
+    for (dispatcher *d : l.all) details::lifecycle_link::final_delivery(*d);
+}
+
+}  // namespace
+
 dispatcher::dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),
       enabled_(notifier_ != nullptr && notifier_->enabled()),
@@ -1005,6 +1048,10 @@ dispatcher::dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> n, dispatcher_
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
     impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));
     impl_->start();
+    static std::once_flag registered;
+    std::call_once(registered, [] { std::atexit(deliver_at_exit); });
+    std::lock_guard<std::mutex> lock(live().mutex);
+    live().all.push_back(this);
 }
 
 dispatcher::~dispatcher() {
@@ -1013,6 +1060,11 @@ dispatcher::~dispatcher() {
         // The thread, and whatever locks it held, exist only in the parent: leave them alone.
         if (!details::controls_off().child_leak) (void)impl_.release();
         return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(live().mutex);
+        auto &all = live().all;
+        all.erase(std::remove(all.begin(), all.end(), this), all.end());
     }
     impl_->stop();
 }

@@ -52,6 +52,9 @@ struct lifecycle_link {
     static void diagnose(dispatcher &d, std::string what) noexcept;
     // `check` runs on the dispatcher's thread about once a second (null: none).
     static void set_periodic(dispatcher &d, std::function<void()> check);
+    // Everything pending out now, ending with a barrier (about 250 ms at most): the program
+    // may end next. At once in a forked child.
+    static bool final_delivery(dispatcher &d) noexcept;
     // The process that made the dispatcher (a forked child must not send).
     static bool forked(const dispatcher &d) noexcept;
 };

@@ -73,6 +73,10 @@ public:
                 p.add(action::reloading, *c.reloading_when);
             if (s == service_state::reloading && c.reloaded_when)
                 p.add(action::ready, *c.reloaded_when);
+            // A failed reload is answered by READY=1 too, with the record's text: the service
+            // goes on with the configuration it had.
+            if (s == service_state::reloading && c.reload_failed_when)
+                p.add(action::ready, *c.reload_failed_when);
             // Not while stopping (the stopping transition's compare-and-swap would refuse a
             // second STOPPING anyway).
             if (s != service_state::stopping && c.stopping_when)
@@ -128,7 +132,8 @@ private:
         const text_test *text = nullptr;
         const std::function<bool(const spdlog::details::log_msg &)> *predicate = nullptr;
     };
-    // The rules of one state: at most progress, alive, its own rule, stopping and failure.
+    // The rules of one state: at most five (progress, alive, its own one or two, stopping,
+    // failure).
     struct plan {
         spdlog::level::level_enum lowest_level = spdlog::level::off;  // off: no test at all
         std::size_t count = 0;

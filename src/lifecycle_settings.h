@@ -2,8 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
-// The lifecycle's configuration, validated once at construction and read-only after it: the
-// deprecated spellings folded into the new ones, and a reload that nothing would end refused.
+// The lifecycle's configuration, validated once at construction and read-only after it: a
+// reload that nothing would end refused.
 
 #include <spdlog_sdnotify/lifecycle.h>
 
@@ -15,10 +15,6 @@ namespace details {
 class lifecycle_settings {
 public:
     explicit lifecycle_settings(lifecycle_config config) : config_(std::move(config)) {
-        // The deprecated spellings apply only where the new ones are unset.
-        if (!config_.dispatcher) config_.dispatcher = std::move(config_.target);
-        if (!config_.failure_when) config_.failure_when = std::move(config_.fatal_when);
-        if (!config_.failure_errno) config_.failure_errno = std::move(config_.fatal_errno);
         // A reload that nothing ends would leave the unit "reloading" for good.
         reloads_ = !((config_.reload_on_sighup || config_.reloading_when) &&
                      !config_.reloaded_when && !config_.ready_after_sighup_handler);

@@ -41,6 +41,7 @@ struct fixture {
         lifecycle_config c;
         c.dispatcher = dispatch;
         c.attach_to_all = false;
+        c.ready_by_call = true;  // the tests that want READY from a record set ready_when
         return c;
     }
     // Every datagram that arrives within `quiet` of the previous one.
@@ -688,13 +689,17 @@ struct wiring_log {
     }
     std::size_t size() {
         std::lock_guard<std::mutex> lock(m);
+        for (const auto &s : said) UNSCOPED_INFO("said: " << s);
         return said.size();
     }
 };
 std::atomic<int> g_app_term{0};
 }  // namespace
 
-TEST_CASE("a_signal_handler_installed_later_is_reported_and_repaired", "[lifecycle][wiring]") {
+// Hands off: a handler the application installs after the set-up is its own. It is reported
+// once, never replaced; one that chains to the handler it replaced (ours) still gets STOPPING
+// first and then runs its own shutdown, without our default action killing the process.
+TEST_CASE("a_signal_handler_installed_later_is_reported_and_left_alone", "[lifecycle][wiring]") {
     fixture f;
     wiring_log w;
     w.install(*f.dispatch);
@@ -705,13 +710,66 @@ TEST_CASE("a_signal_handler_installed_later_is_reported_and_repaired", "[lifecyc
     lifecycle life(c);
     life.attach(f.app);
     f.app->info("up");
-    signal(SIGTERM, [](int) { g_app_term = 1; });  // later in main(): ours is gone
-    REQUIRE(w.wait_for("SIGTERM handler was replaced"));
+    CHECK_FALSE(w.wait_for("handler was replaced", 1500ms));  // nothing to say yet
+    g_app_term = 0;
+    signal(SIGTERM, [](int) { g_app_term = 1; });  // later in main(), not chaining
+    REQUIRE(w.wait_for("the SIGTERM handler was replaced after the lifecycle was set up"));
+    struct sigaction current {};
+    sigaction(SIGTERM, nullptr, &current);
+    CHECK_FALSE((current.sa_flags & SA_SIGINFO));  // still the application's, not ours again
+    std::this_thread::sleep_for(1500ms);           // more checks: still not replaced
+    sigaction(SIGTERM, nullptr, &current);
+    CHECK_FALSE((current.sa_flags & SA_SIGINFO));
     raise(SIGTERM);
-    CHECK(g_app_term == 1);  // the application's handler still runs
+    CHECK(g_app_term == 1);  // the application's handler runs
     f.received(300ms);
-    CHECK(f.rx.model.stopping_count() == 1);  // and STOPPING went first
+    CHECK(f.rx.model.stopping_count() == 0);  // and it did not chain, so no STOPPING
     CHECK(w.size() == 1);                     // said once
+    signal(SIGTERM, SIG_DFL);
+}
+
+namespace {
+struct sigaction g_replaced {};
+void chaining_handler(int sig, siginfo_t *info, void *context) {
+    g_app_term = g_app_term + 1;
+    // The usual "save the old action, call it after mine".
+    if (g_replaced.sa_flags & SA_SIGINFO)
+        g_replaced.sa_sigaction(sig, info, context);
+    else if (g_replaced.sa_handler != SIG_DFL && g_replaced.sa_handler != SIG_IGN)
+        g_replaced.sa_handler(sig);
+}
+}  // namespace
+
+TEST_CASE("a_handler_that_chains_to_ours_gets_stopping_and_its_own_shutdown",
+          "[lifecycle][signal]") {
+    fixture f;
+    wiring_log w;
+    w.install(*f.dispatch);
+    signal(SIGTERM, SIG_DFL);
+    auto c = f.config();
+    c.stop_on_signals = true;
+    lifecycle life(c);
+    life.attach(f.app);
+    life.ready();
+    g_app_term = 0;
+    struct sigaction mine {};
+    mine.sa_sigaction = chaining_handler;
+    mine.sa_flags = SA_SIGINFO;
+    sigemptyset(&mine.sa_mask);
+    sigaction(SIGTERM, &mine, &g_replaced);  // after the set-up, saving ours
+    for (int i = 0; i < 3; ++i) {            // 3 SIGTERMs: no loop, no death, one STOPPING
+        raise(SIGTERM);
+        std::this_thread::sleep_for(1200ms);  // a wiring check each time
+    }
+    CHECK(g_app_term == 3);  // its handler ran each time, once (no mutual recursion)
+    f.received(300ms);
+    CHECK(f.rx.model.stopping_count() == 1);
+    struct sigaction current {};
+    sigaction(SIGTERM, nullptr, &current);
+    CHECK(current.sa_sigaction == chaining_handler);  // never put back behind ours
+    CHECK(w.wait_for("the SIGTERM handler was replaced", 100ms));
+    sigaction(SIGTERM, &g_replaced, nullptr);
+    signal(SIGTERM, SIG_DFL);
 }
 
 TEST_CASE("a_replaced_default_logger_is_reported", "[lifecycle][wiring]") {
@@ -743,7 +801,7 @@ TEST_CASE("a_logger_made_after_the_lifecycle_is_reported", "[lifecycle][wiring]"
     life.attach(attached_in_time);  // the fix the diagnostic names: no report for this one
     auto late = std::make_shared<spdlog::logger>("http");
     spdlog::register_logger(late);
-    REQUIRE(w.wait_for("logger 'http' has no lifecycle sink"));
+    REQUIRE(w.wait_for("logger 'http' was made after the lifecycle and not given to attach()"));
     CHECK_FALSE(w.wait_for("'in-time'", 100ms));
     spdlog::drop_all();
 }
@@ -818,55 +876,6 @@ TEST_CASE("at_least_sets_and_reads_the_lowest_level", "[lifecycle][rule]") {
     CHECK(r.at_least() == spdlog::level::warn);
     CHECK(rule::any_at_least(spdlog::level::err).at_least() == spdlog::level::err);
     CHECK(rule::any_at_least(spdlog::level::err).matches(record("anything")) == false);
-}
-
-// The old spellings forward to the new ones for one release.
-TEST_CASE("deprecated_rule_factories_still_work", "[lifecycle][rule][deprecated]") {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    const rule by_regex = rule::matches(R"(^listening on \S+$)");
-    const rule by_level = rule::level(spdlog::level::warn);
-    const auto lowest = by_level.min_level();
-#pragma GCC diagnostic pop
-    CHECK(by_regex.matches(record("listening on :8080")));
-    CHECK_FALSE(by_regex.matches(record("not listening on :8080")));
-    CHECK(lowest == spdlog::level::warn);
-    CHECK_FALSE(by_level.matches(record("an info line")));
-}
-
-// `target`, `fatal_when` and `fatal_errno` are plain members (a [[deprecated]] data member
-// makes g++ 12 and clang 14 warn in every copy of the struct): they still work.
-TEST_CASE("deprecated_target_and_fatal_members_still_work", "[lifecycle][deprecated]") {
-    fixture f;
-    auto c = f.config();
-    c.target = c.dispatcher;
-    c.dispatcher = nullptr;
-    c.fatal_when = rule::any_at_least(spdlog::level::critical);
-    c.fatal_errno = [](const spdlog::details::log_msg &) { return EIO; };
-    lifecycle life(c);
-    life.attach(f.app);
-    f.app->critical("disk failed");
-    auto got = f.received();
-    REQUIRE(got.size() == 1);
-    CHECK(got[0] == "ERRNO=5\nSTATUS=disk failed\n");
-}
-
-TEST_CASE("new_members_win_over_the_deprecated_ones", "[lifecycle][deprecated]") {
-    fixture f;
-    auto c = f.config();                               // dispatcher set
-    c.target = std::make_shared<dispatcher>(nullptr);  // disabled: nothing would arrive
-    c.failure_when = rule::contains("new rule");
-    c.failure_errno = [](const spdlog::details::log_msg &) { return EIO; };
-    c.fatal_when = rule::contains("old rule");
-    c.fatal_errno = [](const spdlog::details::log_msg &) { return ENOSPC; };
-    lifecycle life(c);
-    life.attach(f.app);
-    f.app->critical("old rule");
-    CHECK(f.received().empty());
-    f.app->critical("new rule");
-    auto got = f.received();
-    REQUIRE(got.size() == 1);
-    CHECK(got[0] == "ERRNO=5\nSTATUS=new rule\n");
 }
 
 // A regex that PCRE2 gives up on (its match limit: nested repeats backtracking on a line that

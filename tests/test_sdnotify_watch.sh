@@ -22,7 +22,7 @@ sleep 0.5; kill -TERM $w; wait $w; rc=$?
 [[ $rc == $((128 + 15)) ]] || fail "SIGTERM not forwarded to the child (status $rc)"
 
 echo "== the worker example: ready by log line, reload on SIGHUP, stop on SIGTERM"
-"$WATCH" --watchdog-usec 1000000 -- "$WORKER" --requests-every 200 > watch_worker.out 2>/dev/null & w=$!
+"$WATCH" --watchdog-usec 1000000 -- "$WORKER" > watch_worker.out 2>/dev/null & w=$!
 sleep 1; kill -HUP $w; sleep 1.5; kill -TERM $w; wait $w; rc=$?
 out=$(cat watch_worker.out); echo "$out"
 [[ $rc == 0 ]] || fail "the worker exited with $rc"
@@ -50,6 +50,17 @@ expect 'warning: Status message in notification message is not UTF-8 clean, igno
 expect 'DROPPED by PID 1: Received notify message with embedded NUL bytes. Ignoring.'
 expect 'DROPPED by PID 1: Out of memory.'
 expect 'DROPPED by PID 1: Received notify message exceeded maximum size. Ignoring.'
+echo "== an application that still sends its own READY=1 next to the library's"
+out=$("$WATCH" -- python3 -c '
+import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for d in [b"READY=1\nSTATUS=up", b"RELOADING=1", b"READY=1", b"READY=1\nSTATUS=again"]:
+    s.sendto(d, os.environ["NOTIFY_SOCKET"])
+    time.sleep(0.05)
+')
+echo "$out"
+[[ $(grep -c 'warning: a second READY=1 with no RELOADING=1 between' <<<"$out") == 1 ]] ||
+  fail "the second READY=1 without RELOADING was not pointed out exactly once"
 echo "== a WATCHDOG_USEC= from the service sets the deadline sdnotify-watch checks"
 out=$("$WATCH" -- python3 -c '
 import os, socket, time

@@ -168,6 +168,18 @@ int main(int argc, char **argv) {
         }
         for (const auto &w : parsed.warnings) permanent("warning: %s", w.c_str());
         const std::uint64_t pings_before = model.watchdog_pings();
+        // READY=1 again while active, no RELOADING=1 since: two parties announce readiness (an
+        // application that kept its own sd_notify calls next to the library's).
+        const auto has = [&](const char *a) {
+            for (const auto &x : parsed.assignments)
+                if (x == a) return true;
+            return false;
+        };
+        if (model.current_state() == decltype(model)::state::active && has("READY=1") &&
+            !has("RELOADING=1"))
+            permanent(
+                "warning: a second READY=1 with no RELOADING=1 between: is something else "
+                "(the application's own sd_notify call?) announcing readiness too?");
         model.apply(parsed);
         for (; model_warnings_seen < model.warnings().size(); ++model_warnings_seen)
             permanent("warning: %s", model.warnings()[model_warnings_seen].c_str());

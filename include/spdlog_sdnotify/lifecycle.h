@@ -46,21 +46,11 @@ public:
     /// A predicate of your own, on the logging thread.
     static rule when(std::function<bool(const spdlog::details::log_msg &)> predicate);
 
-    [[deprecated("use rule::regex")]] static rule matches(const std::string &pattern) {
-        return regex(pattern);
-    }
-    [[deprecated("use rule::any_at_least")]] static rule level(spdlog::level::level_enum at_least) {
-        return any_at_least(at_least);
-    }
-
     /// Only from the logger named `logger_name`.
     rule &from(std::string logger_name);
     /// Only records at or above `level` (set); the lowest level it accepts (get).
     rule &at_least(spdlog::level::level_enum level);
     spdlog::level::level_enum at_least() const noexcept { return min_level_; }
-    [[deprecated("use at_least()")]] spdlog::level::level_enum min_level() const noexcept {
-        return min_level_;
-    }
 
     /// Whether `msg` passes every test of this rule.
     bool matches(const spdlog::details::log_msg &msg) const;
@@ -81,6 +71,14 @@ struct lifecycle_config {
     std::optional<rule> reloading_when;
     /// READY=1 again when a record matches, while reloading.
     std::optional<rule> reloaded_when;
+    /// While reloading, a record that says the reload failed: READY=1 with the record's text as
+    /// STATUS (the service goes on with its old configuration, so `systemctl reload` returns and
+    /// shows why). By default any record at err or above; unset it to wait for reloaded_when.
+    std::optional<rule> reload_failed_when = rule::any_at_least(spdlog::level::err);
+    /// A reload that neither reloaded_when nor reload_failed_when ends within this time is
+    /// ended with READY=1 and a STATUS that says so, plus a diagnostic: the unit is never left
+    /// "reloading". Zero: no bound (systemd's own reload timeout applies).
+    std::chrono::milliseconds reload_timeout{std::chrono::seconds(10)};
     /// STOPPING=1 when a record matches.
     std::optional<rule> stopping_when;
     /// STATUS (and ERRNO) when a record matches, e.g.
@@ -88,10 +86,9 @@ struct lifecycle_config {
     std::optional<rule> failure_when;
     /// The errno behind a failure record, 0 if unknown.
     std::function<int(const spdlog::details::log_msg &)> failure_errno;
-    /// Deprecated: use failure_when (which wins when both are set).
-    std::optional<rule> fatal_when;
-    /// Deprecated: use failure_errno (which wins when both are set).
-    std::function<int(const spdlog::details::log_msg &)> fatal_errno;
+    /// The application calls lifecycle::ready() itself. Without it and without ready_when,
+    /// READY=1 would never be sent, which the lifecycle says at set-up.
+    bool ready_by_call = false;
 
     /// SIGHUP sends RELOADING=1 (as Type=notify-reload expects), then your handler runs. The
     /// reload ends on reloaded_when or lifecycle::ready(); without either, reloads stay off
@@ -129,13 +126,12 @@ struct lifecycle_config {
     bool attach_to_all = true;
     /// Where to send; null means dispatcher::default_instance().
     std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
-    /// Deprecated: use dispatcher (which wins when both are set).
-    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 namespace details {
 struct lifecycle_state;
-}
+struct lifecycle_attachment;
+}  // namespace details
 
 /**
  * Maps what the application already does (log records, signals, scope exit) to READY=1,
@@ -181,6 +177,9 @@ public:
 private:
     std::shared_ptr<details::lifecycle_state> state_;
     spdlog::sink_ptr sink_;
+    // What loggers hold (sink()): the status goes out when the last of them lets go.
+    mutable std::mutex attachment_mutex_;
+    mutable std::weak_ptr<details::lifecycle_attachment> attachment_;
 };
 
 /**

@@ -50,8 +50,6 @@ private:
 
 inline service::service(service_config config) {
     if (config.notifier) (void)set_default_notifier_options(*config.notifier);
-    if (!config.lifecycle.dispatcher)
-        config.lifecycle.dispatcher = std::move(config.lifecycle.target);
     // One dispatcher for both: the lifecycle's messages go before the status they carry.
     if (!config.lifecycle.dispatcher) config.lifecycle.dispatcher = config.status.dispatcher;
     if (!config.status.dispatcher) config.status.dispatcher = config.lifecycle.dispatcher;

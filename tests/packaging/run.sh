@@ -18,6 +18,18 @@
 #                            (SPDLOG_USE_STD_FORMAT) that adds the library with add_subdirectory
 #                            and SPDLOG_SDNOTIFY_SPDLOG_HEADER_ONLY=ON, compiled the same way; needs
 #                            <format> (g++ >= 13): skipped otherwise (exit status 77), saying why
+#   run.sh version           the version is defined once (include/spdlog_sdnotify/version.h,
+#                            read by CMakeLists.txt): the CHANGELOG's newest entry and the README's
+#                            find_package() line name the same one
+#   run.sh spdlog_source     the fixture of the next two: Debian's source package of spdlog
+#                            (`apt-get source`, the deb-src entries made from the host's deb
+#                            ones, in an apt configuration of its own), cached in
+#                            $SDN_SPDLOG_SRC_CACHE (default /var/tmp/spdlog_sdnotify-src);
+#                            skipped (77), saying why, when no deb-src can be reached
+#   run.sh spdlog_add_subdirectory  a CMake project that adds spdlog's own sources and then ours
+#                            with add_subdirectory (spdlog's real CMake targets, not IMPORTED)
+#   run.sh spdlog_fetchcontent      the same with FetchContent: spdlog from its tarball, ours
+#                            from a file:// git URL of a snapshot of this source tree
 #
 # Environment (set by CMakeLists.txt): SDN_SOURCE_DIR, SDN_BUILD_DIR (the library's build tree),
 # SDN_WORK (this directory's build dir), SDN_CMAKE, SDN_GENERATOR, SDN_CXX, SDN_CXX_FLAGS and
@@ -26,8 +38,9 @@
 # SDN_TOOLS (0/1: sdnotify-watch is built), SDN_JOBS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mode=${1:?usage: run.sh install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only|std_format}
+mode=${1:?usage: run.sh version|install|find_package|pkg_config|add_subdirectory|parent_spdlog|non_linux|shared|header_only|std_format|spdlog_source|spdlog_add_subdirectory|spdlog_fetchcontent}
 prefix=$SDN_WORK/prefix
+spdlog_cache=${SDN_SPDLOG_SRC_CACHE:-/var/tmp/spdlog_sdnotify-src}
 jobs=${SDN_JOBS:-2}
 t0=$(date +%s.%N)
 
@@ -75,7 +88,119 @@ pkg_config_checks() {  # PREFIX
     [[ " $flags " == *" -lspdlog_sdnotify "* ]] || fail "no -lspdlog_sdnotify"
 }
 
+skip() { say "SKIPPED: $*"; exit 77; }
+
+# The cached spdlog sources (run.sh spdlog_source): sets spdlog_tarball and spdlog_src.
+cached_spdlog() {
+    spdlog_tarball=$(compgen -G "$spdlog_cache/spdlog_*.orig.tar.*" | head -1) || true
+    spdlog_src=$(compgen -G "$spdlog_cache/src/spdlog-*" | head -1) || true
+    [[ -n $spdlog_tarball && -f $spdlog_src/CMakeLists.txt ]] ||
+        skip "no spdlog sources in $spdlog_cache (packaging.spdlog_source fetches them; it" \
+             "was skipped or failed, see its output)"
+}
+
+# The host's Debian deb entries as deb-src: one-line ones on stdout (LIST) or deb822 stanzas.
+deb_src_list() {
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f $f ]] && sed -n -E 's/^[[:space:]]*deb[[:space:]]+(.*debian.*)$/deb-src \1/p' "$f"
+    done
+    true
+}
+deb_src_sources() {
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f $f ]] || continue
+        awk 'BEGIN { RS = ""; ORS = "\n\n" }
+             /URIs:[^\n]*debian/ && /Types:[^\n]*deb/ { sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f"
+    done
+}
+
 case $mode in
+version)
+    h=$SDN_SOURCE_DIR/include/spdlog_sdnotify/version.h
+    from_h=$(sed -n -E 's/^#define SPDLOG_SDNOTIFY_VER_(MAJOR|MINOR|PATCH) ([0-9]+).*/\2/p' "$h" | paste -sd.)
+    [[ $from_h == "$SDN_VERSION" ]] || fail "version.h says $from_h, CMake's PROJECT_VERSION $SDN_VERSION"
+    top=$(grep -m1 -E '^## ' "$SDN_SOURCE_DIR/CHANGELOG.md")
+    [[ $top == "## $SDN_VERSION"* ]] || fail "CHANGELOG.md's newest entry is '$top', not $SDN_VERSION"
+    grep -qF "find_package(spdlog_sdnotify ${SDN_VERSION%.*} REQUIRED)" "$SDN_SOURCE_DIR/README.md" ||
+        fail "README.md's find_package() line does not ask for ${SDN_VERSION%.*}"
+    say "version $SDN_VERSION: version.h, CMake, CHANGELOG.md ('$top') and README.md agree"
+    ;;
+spdlog_source)
+    if compgen -G "$spdlog_cache/spdlog_*.orig.tar.*" >/dev/null &&
+       compgen -G "$spdlog_cache/src/spdlog-*/CMakeLists.txt" >/dev/null; then
+        say "cached: $(basename "$(compgen -G "$spdlog_cache/spdlog_*.dsc" | head -1)") in $spdlog_cache"
+        say "passed in $(elapsed) s"
+        exit 0
+    fi
+    command -v apt-get >/dev/null || skip "no apt-get: Debian's source package of spdlog cannot be fetched"
+    mkdir -p "$spdlog_cache"
+    tmp=$(mktemp -d "$spdlog_cache/fetch.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/etc" "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/dl" "$tmp/src"
+    # An apt configuration of our own: the host's sources and lists stay as they are.
+    deb_src_list >"$tmp/etc/deb-src.list"
+    deb_src_sources >"$tmp/etc/deb-src.sources"
+    [[ -s $tmp/etc/deb-src.list ]] || rm "$tmp/etc/deb-src.list"
+    [[ -s $tmp/etc/deb-src.sources ]] || rm "$tmp/etc/deb-src.sources"
+    compgen -G "$tmp/etc/deb-src.*" >/dev/null ||
+        skip "no Debian archive in the host's apt sources to fetch spdlog's source package from"
+    apt_opts=(-q -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$tmp/etc"
+              -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache"
+              -o APT::Sandbox::User=root)
+    run apt-get "${apt_opts[@]}" update >"$tmp/update.log" 2>&1 ||
+        say "apt-get update: $(grep -E '^(E|W):' "$tmp/update.log" | head -3 | tr '\n' ' ')"
+    if ! (cd "$tmp/dl" && run apt-get "${apt_opts[@]}" source --download-only spdlog) \
+           >"$tmp/source.log" 2>&1; then
+        cat "$tmp/source.log"
+        skip "apt-get source spdlog failed (no deb-src reachable): $(grep -E '^E:' "$tmp/source.log" | head -1)"
+    fi
+    orig=$(compgen -G "$tmp/dl/spdlog_*.orig.tar.*" | head -1) || true
+    [[ -n $orig ]] || fail "apt-get source gave no spdlog_*.orig.tar.*: $(ls "$tmp/dl")"
+    # spdlog's upstream sources, unpacked by CMake (no dpkg-dev needed); Debian's patches are
+    # not applied: this is what a FetchContent of spdlog's release gives, less its bundled fmt.
+    (cd "$tmp/src" && run "$SDN_CMAKE" -E tar xf "$orig")
+    compgen -G "$tmp/src/spdlog-*/CMakeLists.txt" >/dev/null || fail "no spdlog-*/CMakeLists.txt in $orig"
+    rm -rf "$spdlog_cache/src"
+    mv "$tmp/src" "$spdlog_cache/src"
+    mv "$tmp"/dl/spdlog_* "$spdlog_cache/"
+    say "fetched: $(cd "$spdlog_cache" && echo spdlog_*) into $spdlog_cache"
+    ;;
+spdlog_add_subdirectory)
+    cached_spdlog
+    consumer_project "$here/spdlog_sources" "$SDN_WORK/spdlog_add_subdirectory" \
+        -DSPDLOG_SOURCE_DIR="$spdlog_src" -DSPDLOG_SDNOTIFY_SOURCE_DIR="$SDN_SOURCE_DIR"
+    ;;
+spdlog_fetchcontent)
+    cached_spdlog
+    command -v git >/dev/null || fail "no git: FetchContent from a git URL needs it"
+    # A git repository holding this source tree as it is now (tracked and new files, not the
+    # ignored ones): what a user's FetchContent of a tag of ours would clone.
+    repo=$SDN_WORK/spdlog_fetchcontent-repo
+    rm -rf "$repo"
+    mkdir -p "$repo"
+    if git -C "$SDN_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$SDN_SOURCE_DIR" ls-files -z --cached --others --exclude-standard |
+            while IFS= read -r -d '' f; do
+                [[ -e $SDN_SOURCE_DIR/$f ]] || continue
+                mkdir -p "$repo/$(dirname "$f")"
+                cp -p "$SDN_SOURCE_DIR/$f" "$repo/$f"
+            done
+    else
+        skip "$SDN_SOURCE_DIR is not a git checkout: no tree to serve as a git URL"
+    fi
+    git -C "$repo" init -q
+    git -C "$repo" add -A
+    git -C "$repo" -c user.name=packaging-test -c user.email=packaging-test@localhost \
+        commit -q -m "snapshot for packaging.spdlog_fetchcontent"
+    git -C "$repo" tag v0.0.0-test
+    consumer_project "$here/spdlog_sources" "$SDN_WORK/spdlog_fetchcontent" \
+        -DSPDLOG_URL="$spdlog_tarball" -DSPDLOG_SDNOTIFY_GIT_URL="file://$repo" \
+        -DSPDLOG_SDNOTIFY_GIT_TAG=v0.0.0-test -DFETCHCONTENT_QUIET=OFF
+    [[ -f $SDN_WORK/spdlog_fetchcontent/_deps/spdlog_sdnotify-src/CMakeLists.txt ]] ||
+        fail "FetchContent did not clone spdlog_sdnotify into _deps/spdlog_sdnotify-src"
+    ;;
 install)
     rm -rf "$prefix"
     run "$SDN_CMAKE" --install "$SDN_BUILD_DIR" --prefix "$prefix" \

@@ -92,9 +92,11 @@ usage:
                                prop:NAME=VALUE a `systemctl show` property equals VALUE
                                log:ERE         journal for the unit (incl. PID 1's lines) matches
                                sleep:SEC       just wait
+                               logp:PRIO:ERE   journal lines at PRIO or higher (journalctl -p) match
                                do:reload|do:stop|do:kill-SIG  act on the unit (no waiting),
                                                then go on with the next condition
                                do:status       print `systemctl status` now (what an operator sees)
+                               do:reload-blocking  `systemctl reload`, waited for, its time printed
       -t, --timeout SEC      budget for all waits together (default 30)
       --stop                 after the waits, `systemctl stop` the unit and wait for it to go
       --show PROPS           comma list for `systemctl show -p` (default: a notify-centric set)
@@ -385,6 +387,14 @@ check_cond() {  # $1 cond. 0 met, 1 not yet, 3 unit is dead (cannot be met any m
     status:*) grep -Eq -- "${cond#status:}" <<<"$stat" && return 0 ;;
     prop:*)   local kv=${cond#prop:}
               [[ $(SC show -p "${kv%%=*}" --value "$UNIT.service") == "${kv#*=}" ]] && return 0 ;;
+    logp:*)   # logp:PRIORITY:ERE, as `journalctl -p PRIORITY` shows it. By this run's invocation:
+              # journalctl 252 finds nothing with -p and --after-cursor together.
+              local pe=${cond#logp:} inv
+              inv=$(SC show -p InvocationID --value "$UNIT.service" 2>/dev/null)
+              [[ -n $inv ]] || return 1
+              IN journalctl --no-pager -q -o cat -p "${pe%%:*}" _SYSTEMD_INVOCATION_ID="$inv" \
+                2>/dev/null |
+                grep -E -- "${pe#*:}" >/dev/null && return 0; return 1 ;;
     log:*)    IN journalctl --no-pager -q -o cat --after-cursor="$CURSOR" \
                 _SYSTEMD_UNIT="$UNIT.service" + UNIT="$UNIT.service" \
                 + _SYSTEMD_USER_UNIT="$UNIT.service" + USER_UNIT="$UNIT.service" \
@@ -587,6 +597,10 @@ cmd_run() {
     if [[ $w == do:* ]]; then
       case ${w#do:} in
         reload) SC reload --no-block "$UNIT.service" || rc=1 ;;
+        reload-blocking)  # as an operator types it: returns when PID 1 ends the reload job
+          local tr; tr=$(now)
+          if SC reload "$UNIT.service"; then echo "systemctl reload returned 0 after $(since "$tr") s"
+          else echo "systemctl reload failed after $(since "$tr") s"; fi ;;
         stop) SC stop --no-block "$UNIT.service" || rc=1 ;;
         kill-*) SC kill --signal="${w#do:kill-}" "$UNIT.service" || rc=1 ;;
         status) echo "=== systemctl status $UNIT.service (during the waits)"

@@ -46,8 +46,13 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               worker_watchdog_timer_misses_a_hang
               worker_private_network worker_user_nobody
               example_request_worker example_batch_job example_worker_service
-              user_ready user_worker_reload user_worker_stop)
-cases_trixie=(notify_reload worker_notify_reload)
+              user_ready user_worker_reload user_worker_stop
+              app_handler_before_stops_cleanly app_handler_after_stops_cleanly
+              app_handler_chained_stops_cleanly app_reload_failed_returns_with_the_error
+              app_reload_silent_ends_after_reload_timeout app_production_level_said_at_warning
+              app_job_exit_keeps_the_last_line app_job_shutdown_exit_keeps_the_last_line
+              app_job_shutdown__exit_keeps_the_last_line app_job_return_keeps_the_last_line)
+cases_trixie=(notify_reload worker_notify_reload app_notify_reload_failed_returns_with_the_error)
 cases_podman=(worker_quadlet worker_quadlet_reload worker_quadlet_watchdog
               worker_quadlet_watchdog_not_passed worker_quadlet_slow_start_not_extended)
 cases_podman_bookworm=(worker_podman_run worker_podman_run_watchdog)
@@ -71,12 +76,13 @@ esac
 
 CASE=${1:?usage: run_case.sh CASE}
 [[ -n ${PROBE:-} && -x $PROBE ]] || fail "PROBE (the notify_probe binary) is not set"
-[[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker example) is not set"
+[[ $CASE != worker_* || ( -n ${WORKER:-} && -x $WORKER ) ]] || fail "WORKER (the worker_probe binary) is not set"
 [[ $CASE != example_* || -d ${EXAMPLES:-/nonexistent} ]] || fail "EXAMPLES (the examples' build folder) is not set"
+[[ $CASE != app_* || ( -n ${SERVICE_PROBE:-} && -x $SERVICE_PROBE ) ]] || fail "SERVICE_PROBE is not set"
 OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
 
 # run HARNESS-OPTIONS -- PROBE-ARGS: the unit is named after the case; the container is kept up.
-# EXE=... picks another program than the probe (the worker example).
+# EXE=... picks another program than the probe (the worker probe, an example).
 run() {
   local opts=()
   while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
@@ -294,7 +300,7 @@ case $CASE in
         --watchdog-by-timer 1 --requests-every 500 --hang-after 1000 ||
       fail "timer pings did not keep the hung worker up (then they prove more than claimed)"
     expect NRestarts 0 ;;
-  # The worker example: an ordinary app plus set-up lines (examples/worker_service.cpp).
+  # The worker probe: an ordinary app plus set-up lines (tests/system/worker_probe.cpp).
   worker_ready_by_log)
     EXE=$WORKER run -w sleep:0.8 -w prop:ActiveState=activating -w active \
         -w 'status:^(listening on :8080|handled [0-9]+ requests)$' -- --start-delay 1500 ||
@@ -528,6 +534,69 @@ case $CASE in
       fail "worker_service.service did not reload or did not stay up under its watchdog"
     expect WatchdogUSec 5s
     expect NRestarts 0
+    pid1_ignored_nothing ;;
+  app_handler_before_stops_cleanly|app_handler_after_stops_cleanly|app_handler_chained_stops_cleanly)
+    # The application's SIGTERM handler set before the service, after it (replacing ours), or
+    # after it and calling the one it replaced: each stops cleanly, STOPPING=1 once, the
+    # application's own shutdown runs. After the set-up, the replaced handler is said once.
+    order=${CASE#app_handler_}; order=${order%%_*}
+    EXE=$SERVICE_PROBE run --debug-pid1 --stop -w active -w sleep:1.5 -- --handlers "$order" ||
+      fail "the service did not start"
+    n=$(journal | grep -cE 'Got notification message from PID [0-9]+(: | \()STOPPING=1' || true)
+    [[ $n == 1 ]] || fail "PID 1 got STOPPING=1 $n times, not once"
+    jhas 'shutting down cleanly' || fail "the application's own shutdown did not run"
+    jhas 'Deactivated successfully' || fail "the unit did not end with Result=success"
+    jhas 'Failed with result|timed out' && fail "the unit failed or timed out"
+    if [[ $order == before ]]; then
+      jhas 'handler was replaced' && fail "a handler set before the service was reported"
+    else
+      [[ $(journal | grep -c 'the SIGTERM handler was replaced after the lifecycle' || true) == 1 ]] ||
+        fail "the replaced SIGTERM handler was not said once"
+    fi
+    pid1_ignored_nothing ;;
+  app_reload_failed_returns_with_the_error|app_notify_reload_failed_returns_with_the_error)
+    # A reload that fails (the app logs an error, keeps its configuration): systemctl reload
+    # returns within a few seconds, the unit active (running) with the error as its status.
+    type=(-p 'ExecReload=/bin/kill -HUP $MAINPID')
+    [[ $CASE == app_notify_* ]] && type=(-p Type=notify-reload)
+    EXE=$SERVICE_PROBE run "${type[@]}" -w active -w do:reload-blocking -w active -- \
+        --reload fail || fail "the service did not start"
+    took=$(sed -n 's/^systemctl reload returned 0 after \([0-9.]*\) s$/\1/p' "$OUT")
+    [[ -n $took ]] || fail "systemctl reload did not return 0"
+    awk -v t="$took" 'BEGIN{exit !(t < 5)}' || fail "systemctl reload took $took s"
+    expect ActiveState active
+    expect SubState running
+    expect StatusText 'reload failed: /etc/probe.conf line 3: unknown key'
+    pid1_ignored_nothing ;;
+  app_reload_silent_ends_after_reload_timeout)
+    # A reload that never reports (no success line, no error): ended after reload_timeout (2 s
+    # here) with a status and a warning that say so; without it, the job would hang.
+    EXE=$SERVICE_PROBE run -p 'ExecReload=/bin/kill -HUP $MAINPID' -w active \
+        -w do:reload-blocking -w active -- --reload silent --reload-timeout 2000 ||
+      fail "the service did not start"
+    took=$(sed -n 's/^systemctl reload returned 0 after \([0-9.]*\) s$/\1/p' "$OUT")
+    [[ -n $took ]] || fail "systemctl reload did not return 0"
+    awk -v t="$took" 'BEGIN{exit !(t >= 1.9 && t < 6)}' || fail "systemctl reload took $took s"
+    expect ActiveState active
+    expect StatusText 'reload not confirmed within 2 s (see the log)'
+    jhas 'a reload was not confirmed within reload_timeout' || fail "no warning in the journal" ;;
+  app_production_level_said_at_warning)
+    # spdlog::set_level(warn) after the set-up drops the "listening on" line: READY never
+    # comes. The operator reads why with journalctl -p warning (the line carries <4>).
+    EXE=$SERVICE_PROBE run -p TimeoutStartSec=8 -w sleep:2.5 \
+        -w "logp:warning:the default logger '' at warning drops the info records that ready_when needs" \
+        -- --level warn || fail "the warning did not reach journalctl -p warning"
+    expect ActiveState activating ;;
+  app_job_*_keeps_the_last_line)
+    # A job (RemainAfterExit=yes) that logs its last lines within min_interval and leaves:
+    # systemctl shows the last line, however it left.
+    how=${CASE#app_job_}; how=${how%_keeps_the_last_line}
+    case $how in shutdown__exit) how=shutdown-_exit ;; shutdown_exit) how=shutdown-exit ;; esac
+    EXE=$SERVICE_PROBE run -p RemainAfterExit=yes -w active -w sleep:1 -- --job 3 --leave "$how" ||
+      fail "the job did not become active"
+    expect SubState exited
+    expect StatusText 'step 3 (last)'
+    expect Result success
     pid1_ignored_nothing ;;
   slow_start_without_extend_times_out)
     # The control for the case above: the same slow start without EXTEND_TIMEOUT_USEC fails.
