@@ -15,10 +15,14 @@
 //   full              status sink + lifecycle (ready/reload/stop/fatal rules, in state ready)
 //   full_regex        the same with two rule::regex() rules
 //   full_service      the same rules through spdlog_sdnotify::service (one sink for both)
+//   file_service      a logger writing to a file (basic_file_sink_mt, on tmpfs where there is
+//                     one) with `service` vs the same logger without it: the cost as a real
+//                     service sees it
 #include <spdlog_sdnotify/receiver.h>
 #include <spdlog_sdnotify/spdlog_sdnotify.h>
 
 #include <benchmark/benchmark.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -240,6 +244,30 @@ void full_service_with(benchmark::State &state, bool regex) {
 void full_service(benchmark::State &state) { full_service_with(state, false); }
 void full_service_regex(benchmark::State &state) { full_service_with(state, true); }
 
+// ---- a logger writing to a file, with and without `service`
+std::string log_file() {
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    return std::string(dir) + "/spdlog_sdnotify-flat-" + std::to_string(getpid()) + ".log";
+}
+void file_base(benchmark::State &state) {
+    spdlog::logger l("bench",
+                     std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file(), true));
+    log_records(state, l);
+    unlink(log_file().c_str());
+}
+void file_service(benchmark::State &state) {
+    spdlog_sdnotify::service_config c;
+    c.status.dispatcher = bench_dispatcher();
+    readme_rules(c.lifecycle, false);
+    spdlog_sdnotify::service notify(c);
+    auto l = std::make_shared<spdlog::logger>(
+        "bench", std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file(), true));
+    notify.attach(l);
+    l->info("listening on port 8080");
+    log_records(state, *l);
+    unlink(log_file().c_str());
+}
+
 BENCHMARK(single_base);
 BENCHMARK(single_alone);
 BENCHMARK(single_status);
@@ -257,6 +285,8 @@ BENCHMARK(full);
 BENCHMARK(full_regex);
 BENCHMARK(full_service);
 BENCHMARK(full_service_regex);
+BENCHMARK(file_base);
+BENCHMARK(file_service);
 
 // Keeps each benchmark's median time per record and allocations for the table, and the time of
 // every repetition: with --benchmark_enable_random_interleaving, repetition k of every
@@ -322,7 +352,7 @@ int main(int argc, char **argv) {
         std::printf("%-58s %8.2f %8.2f %8.2f %s\n", what, of_medians, paired, target,
                     ok ? "ok" : "MISSED");
     };
-    row("1 thread: + status sink vs + second null_sink_mt", "single_status", "single_base", 1.1);
+    row("1 thread: + status sink vs + second null_sink_mt", "single_status", "single_base", 1.15);
     row("1 thread: status sink alone vs null_sink_mt alone (stretch)", "single_status_only",
         "single_alone", 1.0);
     row("1 thread: the same text every record", "same_text_status", "same_text_base", 1.1);
@@ -338,14 +368,17 @@ int main(int argc, char **argv) {
     row("full set-up as one `service` sink (contains rules)", "full_service", "full_base", 1.3);
     row("full set-up as one `service` sink, two regex rules", "full_service_regex", "full_base",
         2.0);
+    row("file sink: + `service` (contains rules) vs the file sink alone", "file_service",
+        "file_base", 1.08);
     double worst_allocs = 0;
     for (const auto &[name, a] : rep.allocs) worst_allocs = std::max(worst_allocs, a);
     std::printf("%-58s %8.3f %8s %8s %s\n", "heap allocations per record, worst set-up",
                 worst_allocs, "", "0", worst_allocs == 0 ? "ok" : "MISSED");
     std::printf(
         "per record: single_base %.1f ns, single_status %.1f ns, full %.1f ns, "
-        "full_regex %.1f ns\n",
-        ns["single_base"], ns["single_status"], ns["full"], ns["full_regex"]);
+        "full_regex %.1f ns, file_base %.1f ns, file_service %.1f ns\n",
+        ns["single_base"], ns["single_status"], ns["full"], ns["full_regex"], ns["file_base"],
+        ns["file_service"]);
     benchmark::Shutdown();
     return 0;  // a report, not a gate: this machine is shared and noisy
 }

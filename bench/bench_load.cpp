@@ -101,7 +101,7 @@ void latency(benchmark::State &state, receiver_fixture *f) {
     const std::string name = f == live ? "live" : "stalled";
     results[name + ".p99"] = pct(0.99);
     results[name + ".p999"] = pct(0.999);
-    results[name + ".failures"] = static_cast<double>(f->dispatch->get_stats().failures);
+    results[name + ".failures"] = static_cast<double>(f->dispatch->stats().failures);
 }
 
 void caller_latency_live(benchmark::State &state) { latency(state, live); }
@@ -112,12 +112,12 @@ BENCHMARK(caller_latency_stalled)->Iterations(10'000'000)->UseRealTime();
 // A million records as fast as possible, then the time for the last one to go out.
 void burst_1m(benchmark::State &state) {
     for (auto _ : state) {
-        const auto before = live->dispatch->get_stats().status_sent;
+        const auto before = live->dispatch->stats().status_sent;
         const auto t0 = clock_type::now();
         for (int i = 1; i <= 1'000'000; ++i) live->logger->info("burst record {}", i);
         const auto burst = clock_type::now() - t0;
         std::this_thread::sleep_for(min_interval * 5);  // the last record goes out
-        const auto sent = live->dispatch->get_stats().status_sent - before;
+        const auto sent = live->dispatch->stats().status_sent - before;
         const double seconds = std::chrono::duration<double>(burst).count();
         state.counters["burst_s"] = seconds;
         state.counters["datagrams"] = static_cast<double>(sent);

@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
     benchmark::Initialize(&argc, argv);
     collecting_reporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
-    const auto stats = bench_dispatcher()->get_stats();
+    const auto stats = bench_dispatcher()->stats();
 
     auto &ns = reporter.ns;
     if (ns.count("null_sink") && ns.count("forwarded") && ns.count("below_level") &&

@@ -2,11 +2,11 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #pragma once
 
-// Negative controls. The tests build the library a second time with
-// SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS defined (tests/CMakeLists.txt, control.* tests); there a
-// protection named in the environment variable SPDLOG_SDNOTIFY_CONTROL_OFF is switched off, so
-// that the test which claims it can be shown to fail without it. In the library itself every
-// check is a constant false and compiles away.
+// Negative controls, the one test-only seam. tests/CMakeLists.txt builds the library a second
+// time with SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS defined and runs each control.* test with
+// SPDLOG_SDNOTIFY_CONTROL_OFF=<name>: that one protection is off, and the test case that claims
+// it must fail. In the library itself controls_off() is a constant with every field false, and
+// each check compiles away.
 #if defined(SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS)
 #include <cstdlib>
 #include <cstring>
@@ -14,13 +14,55 @@
 
 namespace spdlog_sdnotify::details {
 
+// One field per protection; true: switched off.
+struct controls {
+    bool seqlock = false;            // a torn copy of a status cell is not read again
+    bool idle_recheck = false;       // the sender sleeps without a last look at the cells
+    bool quiet_interval = false;     // the sender sleeps between records that change nothing
+    bool child_leak = false;         // a forked child destroys the dispatcher's state
+    bool redact_once = false;        // each retry of a text redacts it again
+    bool on_error_thread = false;    // on_error runs on the thread that reported
+    bool outage_once = false;        // a lasting outage is said again every interval
+    bool address_once = false;       // an unusable NOTIFY_SOCKET is said again every interval
+    bool backoff = false;            // a full receiver is retried every 10 ms, for ever
+    bool fd_number_address = false;  // a bare fd number in NOTIFY_SOCKET is taken as a path
+    bool match_errors = false;       // regex rules that could not test a record are not said
+    bool wiring_check = false;       // the lifecycle's periodic wiring check does nothing
+    bool chained_signal = false;     // our handler, called by a later one, runs the default action
+    bool exit_delivery = false;      // exit() delivers nothing that a sink still holds
+    bool attachment = false;         // the last logger letting go of the lifecycle delivers nothing
+    bool barrier_once = false;       // every final delivery ends with a barrier, sent or not
+};
+
 #if defined(SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS)
-inline bool control_off(const char *protection) noexcept {
-    const char *off = std::getenv("SPDLOG_SDNOTIFY_CONTROL_OFF");
-    return off != nullptr && std::strcmp(off, protection) == 0;
+inline const controls &controls_off() noexcept {
+    static const controls c = [] {
+        controls off;
+        const char *name = std::getenv("SPDLOG_SDNOTIFY_CONTROL_OFF");
+        if (name == nullptr) return off;
+        const auto is = [name](const char *n) { return std::strcmp(name, n) == 0; };
+        off.seqlock = is("seqlock");
+        off.idle_recheck = is("idle_recheck");
+        off.quiet_interval = is("quiet_interval");
+        off.child_leak = is("child_leak");
+        off.redact_once = is("redact_once");
+        off.on_error_thread = is("on_error_thread");
+        off.outage_once = is("outage_once");
+        off.address_once = is("address_once");
+        off.backoff = is("backoff");
+        off.fd_number_address = is("fd_number_address");
+        off.match_errors = is("match_errors");
+        off.wiring_check = is("wiring_check");
+        off.chained_signal = is("chained_signal");
+        off.exit_delivery = is("exit_delivery");
+        off.attachment = is("attachment");
+        off.barrier_once = is("barrier_once");
+        return off;
+    }();
+    return c;
 }
 #else
-constexpr bool control_off(const char *) noexcept { return false; }
+constexpr controls controls_off() noexcept { return {}; }
 #endif
 
 }  // namespace spdlog_sdnotify::details

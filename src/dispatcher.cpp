@@ -3,11 +3,9 @@
 #include <spdlog_sdnotify/dispatcher.h>
 
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -39,23 +36,6 @@ constexpr auto report_interval = std::chrono::seconds(1);
 // is about to let the default action kill the process may take.
 constexpr auto final_budget = std::chrono::milliseconds(250);
 constexpr auto urgent_retry = std::chrono::milliseconds(10);
-constexpr std::size_t ring_size = 16;
-
-// membarrier(2) with MEMBARRIER_CMD_PRIVATE_EXPEDITED (Linux 4.14): every running thread of the
-// process passes a full memory barrier before it returns. Registered once per process; in the
-// @default set of systemd's SystemCallFilter=, so allowed by every filter that allows anything.
-bool process_barrier_registered() noexcept {
-    static const bool registered = [] {
-        const long commands = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-        return commands > 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
-               ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    }();
-    return registered;
-}
-bool process_barrier() noexcept {
-    if (control_off("membarrier")) return true;
-    return ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
-}
 
 // Failures that waiting can cure: the receiver's queue is full, or it is away (restarting,
 // not bound yet). Anything else (a message that cannot be built, a forked child) is final.
@@ -116,11 +96,13 @@ std::int64_t monotonic_ns() noexcept {
 
 }  // namespace
 
-// A lifecycle message a signal handler could not send itself, handed to the thread.
-struct signal_entry {
-    enum : int { free, filling, pending, claimed, done };
+// A lifecycle message a signal handler could not send itself, handed to the thread: one slot
+// per kind (a stop, a RELOADING, the READY after SIGHUP), its ticket giving its place in the
+// order. The handler fills a free slot; the thread claims it, copies it and frees it.
+struct signal_slot {
+    enum : int { free, filling, pending, claimed };
     std::atomic<int> state{free};
-    std::atomic<std::uint64_t> ticket{0};
+    std::uint64_t ticket = 0;  // written while filling, read once claimed
     signal_message kind{};
     std::uint64_t monotonic_usec = 0;
 };
@@ -138,6 +120,7 @@ public:
         efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     }
     ~sender() {
+        if (thread_.joinable()) thread_.detach();  // a forked child's copy: not its thread
         if (efd_ >= 0) ::close(efd_);
     }
 
@@ -156,7 +139,6 @@ public:
         if (thread_.joinable()) thread_.join();
     }
     bool forked() const noexcept { return ::getpid() != owner_pid_; }
-    void destroy_in_child() { thread_.detach(); }  // the "child_leak" negative control only
     void wake() noexcept { write_eventfd(efd_); }
 
     // ------------------------------------------------------------------ any thread
@@ -187,10 +169,10 @@ public:
         }
         wake();
     }
-    void fatal(message msg) {
+    void failure(message msg) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            inbox_fatal_ = std::move(msg);
+            inbox_failure_ = std::move(msg);
         }
         wake();
     }
@@ -230,7 +212,7 @@ public:
     }
 
     void report(std::error_code ec, std::string_view what) {
-        if (control_off("on_error_thread")) {  // what 0.1.0 did: the callback on the caller
+        if (controls_off().on_error_thread) {  // what 0.1.0 did: the callback on the caller
             std::function<void(std::error_code, std::string_view, std::uint64_t)> f;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
@@ -307,39 +289,38 @@ public:
         // Nothing ahead of it: send now (a default action may kill the process next).
         if (delivered_through_.load() == ticket - 1 && send_from_handler(buf, n, ticket, stops))
             return;
-        signal_entry *e = nullptr;
-        for (auto &candidate : ring_) {
-            int expected = signal_entry::free;
-            if (candidate.state.compare_exchange_strong(expected, signal_entry::filling)) {
-                e = &candidate;
-                break;
+        signal_slot &e = slots_[stops ? 0 : kind == signal_message::reloading ? 1 : 2];
+        const std::int64_t give_up =
+            monotonic_ns() + std::chrono::nanoseconds(final_budget).count();
+        // A message of the same kind not taken yet (SIGHUP twice before the thread ran): wait
+        // for the thread to take it, bounded; then better out of order than lost.
+        for (int expected = signal_slot::free;
+             !e.state.compare_exchange_strong(expected, signal_slot::filling);
+             expected = signal_slot::free) {
+            if (monotonic_ns() >= give_up) {
+                (void)notifier_.send_signal_safe(buf, n);
+                out_of_order_.fetch_add(1);
+                wake();
+                return;
             }
-        }
-        if (e == nullptr) {
-            // 16 signals' messages already waiting: better out of order than lost.
-            (void)notifier_.send_signal_safe(buf, n);
-            ring_overflows_.fetch_add(1);
             wake();
-            return;
+            sleep_briefly(1000000);
         }
-        e->kind = kind;
-        e->monotonic_usec = usec;
-        e->ticket.store(ticket);
-        e->state.store(signal_entry::pending);
+        e.kind = kind;
+        e.monotonic_usec = usec;
+        e.ticket = ticket;
+        e.state.store(signal_slot::pending);
         if (wait) urgent_.store(true);
         wake();
         if (!wait) return;
-        // The default action follows: give the thread a bounded time to send it in order.
-        const std::int64_t give_up =
-            monotonic_ns() + std::chrono::nanoseconds(final_budget).count();
+        // The default action follows: give the thread a bounded time to send it in order (a
+        // stop is sent once: its slot is not filled again meanwhile).
         while (monotonic_ns() < give_up) {
-            const int s = e->state.load();
-            if (s == signal_entry::done || s == signal_entry::free || e->ticket.load() != ticket)
-                return;
+            if (delivered_through_.load() >= ticket) return;
             sleep_briefly(2000000);
         }
-        int expected = signal_entry::pending;
-        if (e->state.compare_exchange_strong(expected, signal_entry::done)) {
+        int expected = signal_slot::pending;
+        if (e.state.compare_exchange_strong(expected, signal_slot::free)) {
             // The thread never took it (it may be stuck behind the lock this thread holds).
             for (int i = 0; i < 5; ++i) {
                 if (notifier_.send_signal_safe(buf, n) == 1) break;
@@ -367,7 +348,7 @@ public:
     dispatcher_options options_;
     bool options_changed_ = false;
     std::vector<std::pair<std::uint64_t, message>> inbox_;
-    std::optional<message> inbox_fatal_;
+    std::optional<message> inbox_failure_;
     keepalive_config keepalive_;
     std::function<bool()> healthy_;
     bool keepalive_changed_ = false;
@@ -389,7 +370,7 @@ public:
     steady::time_point flush_deadline_{};
     bool flush_barrier_ = false;
     bool stop_ = false;
-    dispatcher::stats stats_;
+    dispatcher::counters stats_;
 
     std::atomic<std::uint64_t> delivered_through_{0};
     std::atomic<bool> stopping_sent_{false};
@@ -397,9 +378,9 @@ public:
     std::atomic<bool> progress_{false};
     std::atomic<bool> alive_{false};
     std::atomic<std::uint64_t> sent_by_handlers_{0};
-    std::atomic<std::uint64_t> ring_overflows_{0};
+    std::atomic<std::uint64_t> out_of_order_{0};
     std::atomic<std::uint64_t> wakeups_{0};
-    signal_entry ring_[ring_size];
+    signal_slot slots_[3];  // stop, reloading, ready after SIGHUP
     int efd_ = -1;
     const pid_t owner_pid_;
 
@@ -438,7 +419,7 @@ private:
     void deliver(bool final);
     bool handle_flush(const flush_request &f, steady::time_point now);
     sleep_plan plan_sleep(steady::time_point now, bool urgent) const;
-    bool go_idle(steady::time_point now, steady::time_point &until);
+    bool go_idle(steady::time_point now);
     void intake(steady::time_point now);
     bool collect(steady::time_point now);
     void merge(const status_slot &slot, const void *from);
@@ -460,11 +441,9 @@ private:
     std::function<void()> thread_periodic_;
     steady::time_point next_periodic_ = steady::time_point::max();
     steady::time_point last_change_{};  // when collect() last found a record published
-    bool barrier_failure_said_ = false;
     bool barrier_sent_ = false;
     std::uint64_t sent_at_barrier_ = 0;  // datagrams sent when the last barrier was
     std::chrono::milliseconds thread_min_interval_{500};
-    std::map<std::uint64_t, signal_entry *> claimed_;
     std::uint64_t fed_seq_ = 0;
     std::uint64_t fed_sticky_seq_ = 0;
     std::string redact_source_, redact_result_;
@@ -499,7 +478,7 @@ void sender::merge(const status_slot &slot, const void *from) {
 bool sender::collect(steady::time_point now) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
-        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);  // the sink's lock only
+        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);
     }
     {
         std::lock_guard<std::mutex> own_lock(mutex_);
@@ -530,11 +509,11 @@ void sender::feed_status(steady::time_point now) {
 
 void sender::intake(steady::time_point now) {
     std::vector<std::pair<std::uint64_t, message>> posted;
-    std::optional<message> fatal;
+    std::optional<message> failure;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         posted.swap(inbox_);
-        fatal.swap(inbox_fatal_);
+        failure.swap(inbox_failure_);
         if (options_changed_) {
             options_changed_ = false;
             policy_.set_options({options_.min_interval, options_.sticky_for});
@@ -556,12 +535,20 @@ void sender::intake(steady::time_point now) {
         }
     }
     // Handed over by signal handlers.
-    for (auto &e : ring_) {
-        int expected = signal_entry::pending;
-        if (!e.state.compare_exchange_strong(expected, signal_entry::claimed)) continue;
-        const std::uint64_t ticket = e.ticket.load();
-        claimed_[ticket] = &e;
-        posted.emplace_back(ticket, make_signal_message(e.kind, e.monotonic_usec));
+    for (auto &e : slots_) {
+        int expected = signal_slot::pending;
+        if (!e.state.compare_exchange_strong(expected, signal_slot::claimed)) continue;
+        posted.emplace_back(e.ticket, make_signal_message(e.kind, e.monotonic_usec));
+        e.state.store(signal_slot::free);
+    }
+    if (const auto n = out_of_order_.exchange(0); n != 0) {
+        // A signal handler waited in vain for its kind's slot and sent by itself, possibly out
+        // of order: say so rather than keep it to a counter nobody reads.
+        std::lock_guard<std::mutex> lock(mutex_);
+        diagnostics_.push_back({errc::wiring, std::to_string(n) +
+                                                  " signal lifecycle message(s) found the "
+                                                  "hand-over slot of their kind taken and were "
+                                                  "sent directly, possibly out of order"});
     }
     // Sent by signal handlers themselves.
     policy_.delivered_elsewhere(delivered_through_.load(), stopping_sent_.load(), now);
@@ -575,7 +562,7 @@ void sender::intake(steady::time_point now) {
         }
         policy_.lifecycle(p.first, std::move(p.second), now);
     }
-    if (fatal) policy_.fatal(std::move(*fatal));
+    if (failure) policy_.failure(std::move(*failure));
     if (progress_.exchange(false)) policy_.progress();
     if (alive_.exchange(false)) policy_.alive(now);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -595,7 +582,7 @@ void sender::failed(std::error_code ec, const char *what) {
     // or the same one after a send got through, is said again.
     const bool address = ec && ec == notifier_.address_error();
     const bool once =
-        address ? !control_off("address_once") : retryable(ec) && !control_off("outage_once");
+        address ? !controls_off().address_once : retryable(ec) && !controls_off().outage_once;
     if (once && ec == outage_) {
         ++suppressed_;
         return;
@@ -624,14 +611,6 @@ void sender::deliver_reports() {
         ec = report_error_;
         what = report_what_;
         diagnostics.swap(diagnostics_);
-    }
-    if (const auto overflows = ring_overflows_.exchange(0); overflows != 0) {
-        // A signal handler found all 16 hand-over entries taken and sent by itself, possibly
-        // out of order: say so rather than keep it to a counter nobody reads.
-        diagnostics.push_back(
-            {errc::wiring, std::to_string(overflows) +
-                               " signal lifecycle message(s) found the hand-over ring full "
-                               "and were sent directly, possibly out of order"});
     }
     for (const auto &d : diagnostics) {
         if (thread_on_error_) {
@@ -682,7 +661,7 @@ notify_result sender::send_status(const std::string &text, send_policy::outcome 
     try {
         if (thread_redact_) {
             // Each text is redacted once, however often its send is retried.
-            if (!redact_cached_ || redact_source_ != text || control_off("redact_once")) {
+            if (!redact_cached_ || redact_source_ != text || controls_off().redact_once) {
                 redact_cached_ = false;
                 redact_result_ = thread_redact_(text);
                 redact_source_ = text;
@@ -711,12 +690,12 @@ notify_result sender::send_status(const std::string &text, send_policy::outcome 
 }
 
 void sender::send_due(bool final) {
-    using kind = send_policy::item::kind;
+    using item_type = send_policy::item_type;
     for (int guard = 0; guard < 256; ++guard) {
         const auto now = steady::now();
         const auto it = policy_.next(now, final);
         if (!it) return;
-        if (it.what == kind::health_check) {
+        if (it.what == item_type::health_check) {
             bool ok = false;
             try {
                 ok = !thread_healthy_ || thread_healthy_();
@@ -730,12 +709,12 @@ void sender::send_due(bool final) {
         send_policy::outcome out = send_policy::outcome::sent;
         const char *what = "sending";
         switch (it.what) {
-            case kind::lifecycle:
-            case kind::fatal:
+            case item_type::lifecycle:
+            case item_type::failure:
                 r = notifier_.send(*it.msg);
                 out = outcome_of(r);
-                what = it.what == kind::lifecycle ? "sending a lifecycle message"
-                                                  : "sending a fatal status";
+                what = it.what == item_type::lifecycle ? "sending a lifecycle message"
+                                                       : "sending a failure status";
                 if (r.is_sent()) {
                     if (const std::string *t = it.msg->status_text()) {
                         // Shown now: the status path need not send it again.
@@ -744,49 +723,41 @@ void sender::send_due(bool final) {
                     }
                 }
                 break;
-            case kind::extend:
+            case item_type::extend:
                 r = notifier_.send(message{}.extend_timeout(it.extend));
                 out = outcome_of(r);
                 what = "sending EXTEND_TIMEOUT_USEC";
                 break;
-            case kind::watchdog:
+            case item_type::watchdog:
                 r = notifier_.send(it.trigger ? message{}.watchdog_trigger()
                                               : message{}.watchdog());
                 out = outcome_of(r);
                 what = "sending WATCHDOG";
                 break;
-            case kind::status:
+            case item_type::status:
                 r = send_status(*it.text, out);
                 what = "sending STATUS";
                 break;
-            case kind::health_check:
-            case kind::none:
+            case item_type::health_check:
+            case item_type::none:
                 break;
         }
-        const bool stops = it.what == kind::lifecycle && it.msg->has("STOPPING");
-        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
-            auto c = claimed_.find(it.ticket);
-            if (c != claimed_.end()) {
-                c->second->state.store(signal_entry::done);  // a waiting handler may return
-                c->second->state.store(signal_entry::free);
-                claimed_.erase(c);
-            }
-        }
+        const bool stops = it.what == item_type::lifecycle && it.msg->has("STOPPING");
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (r.is_sent()) {
                 switch (it.what) {
-                    case kind::lifecycle:
-                    case kind::fatal:
+                    case item_type::lifecycle:
+                    case item_type::failure:
                         ++stats_.lifecycle_sent;
                         break;
-                    case kind::extend:
+                    case item_type::extend:
                         ++stats_.extend_sent;
                         break;
-                    case kind::watchdog:
+                    case item_type::watchdog:
                         ++stats_.watchdog_sent;
                         break;
-                    case kind::status:
+                    case item_type::status:
                         ++stats_.status_sent;
                         break;
                     default:
@@ -795,7 +766,7 @@ void sender::send_due(bool final) {
             }
         }
         policy_.done(it, out, steady::now());
-        if (it.what == kind::lifecycle && out != send_policy::outcome::retry_later) {
+        if (it.what == item_type::lifecycle && out != send_policy::outcome::retry_later) {
             // Handlers may send by themselves again once nothing is ahead of them.
             std::uint64_t d = delivered_through_.load();
             const std::uint64_t through = policy_.delivered_through();
@@ -818,7 +789,7 @@ void sender::barrier(steady::time_point deadline) {
     }
     // One barrier after the last datagram says it all: a second final delivery with nothing
     // new (exit() after spdlog::shutdown(), static destruction after main) sends none.
-    if (barrier_sent_ && sent == sent_at_barrier_ && !control_off("barrier_once")) return;
+    if (barrier_sent_ && sent == sent_at_barrier_ && !controls_off().barrier_once) return;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     if (left.count() <= 0) return;
@@ -874,7 +845,7 @@ void sender::run() {
             continue;
         }
         sleep_plan plan = plan_sleep(now, urgent);
-        if (plan.idle && !go_idle(now, plan.until)) continue;
+        if (plan.idle && !go_idle(now)) continue;
         wait(plan.until);
         owner_.idle_.store(false);
     }
@@ -939,33 +910,20 @@ sender::sleep_plan sender::plan_sleep(steady::time_point now, bool urgent) const
     if (ready_at > now) return {std::min(until, ready_at), false};
     // Records are still coming in, though they changed nothing (the same text again): look
     // again after min_interval rather than let the next of them wake us (a syscall on the
-    // logging thread, and a membarrier for every thread, per record or so). A new text waits
+    // logging thread per record or so). A new text waits
     // min_interval at most, as it would after a send.
-    if (now - last_change_ < thread_min_interval_ && !control_off("quiet_interval"))
+    if (now - last_change_ < thread_min_interval_ && !controls_off().quiet_interval)
         return {std::min(until, last_change_ + thread_min_interval_), false};
     return {until, until == steady::time_point::max() || until - now > thread_min_interval_};
 }
 
 // Announces the sleep (idle_) and looks at the sources once more: false if a text arrived,
 // which is delivered instead of sleeping. The order is the protocol (docs/design.md, "No lost
-// wake-up"): idle_ set, the barrier, then the last look.
-bool sender::go_idle(steady::time_point now, steady::time_point &until) {
-    owner_.idle_.store(true);
-    // Logging threads published with plain stores: make them visible before the look
-    // below, and make idle_ visible to their next look. Should it ever fail, never sleep
-    // longer than min_interval instead.
-    if (owner_.process_barrier_ && !process_barrier()) {
-        const std::error_code error(errno, std::system_category());
-        owner_.idle_.store(false);
-        until = std::min(until, now + std::max(thread_min_interval_, urgent_retry));
-        if (!barrier_failure_said_ && !control_off("barrier_failure_said")) {
-            barrier_failure_said_ = true;
-            diagnose("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed (" + error.message() +
-                         ", a seccomp filter?): the dispatcher now looks for new status texts "
-                         "every min_interval instead of sleeping until one arrives",
-                     error);
-        }
-    } else if (!control_off("idle_recheck") && collect(now)) {
+// wake-up"): idle_ set, then the last look; a writer claims its cell, then reads idle_ (all
+// sequentially consistent), so either it sees idle_ and wakes us or we see its record.
+bool sender::go_idle(steady::time_point now) {
+    owner_.idle_.store(true);  // sequentially consistent, as the cells' first look in pull()
+    if (!controls_off().idle_recheck && collect(now)) {
         owner_.idle_.store(false);
         feed_status(now);
         return false;
@@ -1009,13 +967,13 @@ void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_mes
                                  std::uint64_t usec, bool wait) noexcept {
     if (d.impl_) d.impl_->from_signal(ticket, kind, usec, wait);
 }
-void lifecycle_link::fatal(dispatcher &d, message m) noexcept {
+void lifecycle_link::failure(dispatcher &d, message m) noexcept {
     if (!d.impl_ || d.impl_->forked()) return;
     try {
-        d.impl_->fatal(std::move(m));
+        d.impl_->failure(std::move(m));
     } catch (...) {
         d.report(std::make_error_code(std::errc::not_enough_memory),
-                 "queueing the fatal status (it is lost)");
+                 "queueing the failure status (it is lost)");
     }
 }
 void lifecycle_link::set_keepalive(dispatcher &d, const keepalive_config &k,
@@ -1076,17 +1034,16 @@ live_dispatchers &live() {
 }
 void deliver_at_exit() {
     auto &l = live();
-    if (::getpid() != l.pid || details::control_off("exit_delivery")) return;
+    if (::getpid() != l.pid || details::controls_off().exit_delivery) return;
     std::lock_guard<std::mutex> lock(l.mutex);
     for (dispatcher *d : l.all) details::lifecycle_link::final_delivery(*d);
 }
 
 }  // namespace
 
-dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
+dispatcher::dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> n, dispatcher_options options)
     : notifier_(std::move(n)),
       enabled_(notifier_ != nullptr && notifier_->enabled()),
-      process_barrier_(enabled_ && details::process_barrier_registered()),
       sticky_level_(options.sticky_level) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
     impl_ = std::make_unique<details::sender>(*this, *notifier_, std::move(options));
@@ -1099,14 +1056,9 @@ dispatcher::dispatcher(std::shared_ptr<notifier> n, dispatcher_options options)
 
 dispatcher::~dispatcher() {
     if (!impl_) return;
-    if (impl_->forked() && details::control_off("child_leak")) {
-        impl_->destroy_in_child();  // what 0.1.0 did: destroys locks the parent's thread may hold
-        impl_.reset();
-        return;
-    }
     if (impl_->forked()) {
         // The thread, and whatever locks it held, exist only in the parent: leave them alone.
-        (void)impl_.release();
+        if (!details::controls_off().child_leak) (void)impl_.release();
         return;
     }
     {
@@ -1118,8 +1070,9 @@ dispatcher::~dispatcher() {
 }
 
 std::shared_ptr<dispatcher> dispatcher::default_instance() {
-    static const std::shared_ptr<dispatcher> instance = std::make_shared<dispatcher>(
-        std::shared_ptr<notifier>(&default_notifier(), [](notifier *) {}));
+    static const std::shared_ptr<dispatcher> instance =
+        std::make_shared<dispatcher>(std::shared_ptr<spdlog_sdnotify::notifier>(
+            &default_notifier(), [](spdlog_sdnotify::notifier *) {}));
     return instance;
 }
 
@@ -1175,7 +1128,7 @@ void dispatcher::report(std::error_code error, std::string_view what) noexcept {
 
 bool dispatcher::stopping() const noexcept { return impl_ && impl_->stopping_sent_.load(); }
 
-dispatcher::stats dispatcher::get_stats() const {
+dispatcher::counters dispatcher::stats() const {
     if (!impl_ || impl_->forked()) return {};
     std::uint64_t from_sources = 0;
     {
@@ -1184,7 +1137,7 @@ dispatcher::stats dispatcher::get_stats() const {
         from_sources += impl_->removed_posted_;
     }
     std::lock_guard<std::mutex> lock(impl_->mutex_);
-    stats s = impl_->stats_;
+    counters s = impl_->stats_;
     s.posted = from_sources + impl_->own_.seq;
     s.lifecycle_sent += impl_->sent_by_handlers_.load();
     s.wakeups = impl_->wakeups_.load();

@@ -76,7 +76,7 @@ struct lifecycle_attachment {
     spdlog::sink_ptr sink;
     std::shared_ptr<dispatcher> target;
     ~lifecycle_attachment() {
-        if (!control_off("attachment")) lifecycle_link::final_delivery(*target);
+        if (!controls_off().attachment) lifecycle_link::final_delivery(*target);
     }
 };
 

@@ -6,11 +6,12 @@
 // and EXTEND_TIMEOUT_USEC (step and cap). The timers themselves run in send_policy, on the
 // dispatcher's thread; this only says how they are set.
 
-#include <spdlog_sdnotify/details/send_policy.h>
 #include <spdlog_sdnotify/lifecycle.h>
 
 #include <chrono>
 #include <optional>
+
+#include "send_policy.h"
 
 namespace spdlog_sdnotify {
 namespace details {

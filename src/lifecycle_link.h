@@ -6,13 +6,13 @@
 // state and the order of lifecycle messages live in one atomic word there, so that a message's
 // place in the order is fixed by the same compare-and-swap that changes the state.
 
-#include <spdlog_sdnotify/details/send_policy.h>
 #include <spdlog_sdnotify/dispatcher.h>
 
 #include <cstdint>
 #include <functional>
 
 #include "lifecycle_messages.h"
+#include "send_policy.h"
 
 namespace spdlog_sdnotify {
 namespace details {
@@ -41,7 +41,7 @@ struct lifecycle_link {
     // die (the default action follows), so wait for the message to leave, about 250 ms at most.
     static void from_signal(dispatcher &d, std::uint64_t ticket, signal_message kind,
                             std::uint64_t monotonic_usec, bool wait) noexcept;
-    static void fatal(dispatcher &d, message m) noexcept;
+    static void failure(dispatcher &d, message m) noexcept;
     static void set_keepalive(dispatcher &d, const keepalive_config &k,
                               std::function<bool()> healthy);
     // Evidence from the application's records, lock-free: the thread reads and clears them.

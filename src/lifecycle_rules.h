@@ -6,10 +6,9 @@
 // and what a match asks for. No thread, no dispatcher: the answers go to `Actions`, so that the
 // rules are tested with a recorder.
 //
-// Every record of the process passes here, so each state's rules are laid out once, at
-// set-up, as a plan: the lowest level any of them accepts (most records stop there or at the
-// first test), then per rule its level, logger, literal, regex and predicate, cheapest first.
-// The literals of a state are searched for in one pass over the record (literal_set).
+// Every record of the process passes here, so each state's rules are listed once, at set-up,
+// with the lowest level any of them accepts (most records stop there or at a rule's level).
+// Each rule tests its own text (text_test: a literal's search table or a regex, prepared once).
 
 #include <spdlog_sdnotify/lifecycle.h>
 
@@ -17,7 +16,6 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
-#include <vector>
 
 #include "lifecycle_link.h"
 #include "lifecycle_settings.h"
@@ -39,8 +37,8 @@ struct rule_access {
 };
 
 // A rule's tests, in their order: level and logger first, then the text (`text_found`, asked
-// only if those passed), then the application's predicate. rule::matches() and the state plans
-// below both ask this, so that a rule means the same on either path.
+// only if those passed), then the application's predicate. rule::matches() and the states'
+// lists below both ask this, so that a rule means the same on either path.
 template <typename TextFound>
 bool rule_passes(const spdlog::details::log_msg &msg, spdlog::level::level_enum at_least,
                  const std::string *logger,
@@ -92,45 +90,13 @@ public:
     // rule that throws leaves the earlier actions done.
     template <typename Actions>
     void apply(const spdlog::details::log_msg &msg, service_state s, Actions &act) const {
-        // A switch rather than plans_[s]: the plan's loads then need not wait for the state
-        // word's (the branch is predicted), about 4 ns a record here.
-        switch (s) {
-            case service_state::starting:
-                return apply(msg, plans_[0], act);
-            case service_state::ready:
-                return apply(msg, plans_[1], act);
-            case service_state::reloading:
-                return apply(msg, plans_[2], act);
-            case service_state::stopping:
-                return apply(msg, plans_[3], act);
-        }
-    }
-
-private:
-    struct plan;
-
-    template <typename Actions>
-    void apply(const spdlog::details::log_msg &msg, const plan &p, Actions &act) const {
+        const plan &p = plans_[static_cast<unsigned>(s)];
         if (msg.level < p.lowest_level) return;
         const std::string_view text(msg.payload.data(), msg.payload.size());
-        unsigned found = 0;
-        bool searched = false;
-        // Below every rule without a literal, a record that holds none of the literals (most
-        // records) is done after one pass.
-        if (msg.level < p.lowest_level_without_literal) {
-            found = p.literals.find_all(text);
-            if (found == 0) return;
-            searched = true;
-        }
         for (std::size_t i = 0; i < p.count; ++i) {
             const test &t = p.all[i];
             const bool passes = rule_passes(msg, t.at_least, t.logger, t.predicate, [&] {
-                if (t.literal == 0) return t.regex == nullptr || t.regex->found_in(text);
-                if (!searched) {
-                    found = p.literals.find_all(text);
-                    searched = true;
-                }
-                return (found & t.literal) != 0;
+                return t.text == nullptr || t.text->found_in(text);
             });
             if (!passes) continue;
             switch (t.what) {
@@ -156,45 +122,35 @@ private:
         }
     }
 
+private:
     enum class action : std::uint8_t { progress, alive, ready, reloading, stopping, failure };
     // One rule as a state tests it. Points into the settings' rules, which outlive this.
     struct test {
         action what;
         spdlog::level::level_enum at_least = spdlog::level::trace;
         const std::string *logger = nullptr;
-        unsigned literal = 0;  // its bit in the state's literal_set, 0: none
-        const text_test *regex = nullptr;
+        const text_test *text = nullptr;
         const std::function<bool(const spdlog::details::log_msg &)> *predicate = nullptr;
     };
-    // Held inline (no pointer to follow per record): a state tests at most five rules (progress,
-    // alive, its own one or two, stopping, failure).
-    // What a record that matches nothing reads (the levels, the literals' table) comes first.
-    struct alignas(64) plan {
+    // The rules of one state: at most five (progress, alive, its own one or two, stopping,
+    // failure).
+    struct plan {
         spdlog::level::level_enum lowest_level = spdlog::level::off;  // off: no test at all
-        spdlog::level::level_enum lowest_level_without_literal = spdlog::level::off;
         std::size_t count = 0;
-        literal_set literals;
         std::array<test, 5> all;
 
         void add_always(action what) {
             all[count++] = test{what};
-            lowest_level = lowest_level_without_literal = spdlog::level::trace;
+            lowest_level = spdlog::level::trace;
         }
         void add(action what, const rule &r) {
             test t{what};
             t.at_least = r.at_least();
             if (const auto &name = rule_access::logger(r)) t.logger = &*name;
-            if (const text_test *x = rule_access::text(r)) {
-                if (const std::string *l = x->literal_text())
-                    t.literal = literals.add(*l);
-                else
-                    t.regex = x;
-            }
+            t.text = rule_access::text(r);
             if (const auto &p = rule_access::predicate(r)) t.predicate = &p;
             all[count++] = t;
             lowest_level = std::min(lowest_level, t.at_least);
-            if (t.literal == 0)
-                lowest_level_without_literal = std::min(lowest_level_without_literal, t.at_least);
         }
     };
     std::array<plan, 4> plans_;

@@ -91,7 +91,7 @@ void on_signal(int sig, siginfo_t *info, void *context) {
     // (no default action from us, which would end the process before its shutdown ran).
     struct sigaction current {};
     const bool chained = sigaction(sig, nullptr, &current) == 0 && !is_ours(current, t) &&
-                         !control_off("chained_signal");
+                         !controls_off().chained_signal;
     dispatcher *d = self != nullptr ? self->target.get() : nullptr;
     if (sig == SIGHUP) {
         if (self != nullptr) {
@@ -167,7 +167,7 @@ bool take_signals(lifecycle_state &s) {
     s.handles_signals = true;
     g_signals.ready_after_hup = c.ready_after_sighup_handler;
     // The handler may only send on a socket that is already open.
-    if (c.stop_on_signals || c.reload_on_sighup) (void)s.target->get_notifier()->open();
+    if (c.stop_on_signals || c.reload_on_sighup) (void)s.target->notifier()->open();
     if (c.stop_on_signals) {
         install(g_signals.term);
         install(g_signals.intr);

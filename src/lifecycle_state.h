@@ -77,8 +77,8 @@ struct lifecycle_state {
         [[gnu::noinline]] void reloading(std::string_view text) { self.to_reloading(text); }
         [[gnu::noinline]] void stopping(std::string_view text) { self.to_stopping(text); }
         [[gnu::noinline]] void failure(const spdlog::details::log_msg &msg) {
-            link::fatal(*self.target,
-                        lifecycle_messages::failure(msg, self.settings.config().failure_errno));
+            link::failure(*self.target,
+                          lifecycle_messages::failure(msg, self.settings.config().failure_errno));
         }
     };
     void on_record(const spdlog::details::log_msg &msg) {

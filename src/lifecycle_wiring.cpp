@@ -68,7 +68,7 @@ void lifecycle_wiring::check() {
         }
     }
     check_reload();
-    if (control_off("wiring_check")) return;
+    if (controls_off().wiring_check) return;
     if (s_.handles_signals) check_handlers();
     const auto loggers = look_at_loggers();
     if (c.attach_to_all) check_loggers(loggers);

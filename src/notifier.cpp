@@ -59,8 +59,8 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
     // operator sees why nothing arrives. (The control treats the number as a relative path, as
     // a client that takes "anything but @" for a path would, and sends to ./3.)
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-        if (details::control_off("fd_number_address")) {
-            a.family = kind::path;
+        if (details::controls_off().fd_number_address) {
+            a.family = family_type::path;
             a.name = std::string(text);
             return a;
         }
@@ -73,7 +73,7 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
             ec = errc::address_too_long;
             return std::nullopt;
         }
-        a.family = kind::path;
+        a.family = family_type::path;
         a.name = std::string(text);
         return a;
     }
@@ -86,7 +86,7 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
             ec = errc::address_too_long;
             return std::nullopt;
         }
-        a.family = kind::abstract;
+        a.family = family_type::abstract;
         a.name = std::string(text.substr(1));
         return a;
     }
@@ -109,7 +109,7 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
             ec = errc::bad_address;
             return std::nullopt;
         }
-        a.family = kind::vsock;
+        a.family = family_type::vsock;
         a.type = p.type;
         return a;
     }
@@ -119,11 +119,11 @@ std::optional<notify_address> notify_address::parse(std::string_view text, std::
 
 std::string notify_address::to_string() const {
     switch (family) {
-        case kind::path:
+        case family_type::path:
             return name;
-        case kind::abstract:
+        case family_type::abstract:
             return "@" + name;
-        case kind::vsock:
+        case family_type::vsock:
             break;
     }
     const char *scheme = type == vsock_type::stream      ? "vsock-stream:"
@@ -136,12 +136,12 @@ std::string notify_address::to_string() const {
 // ---------------------------------------------------------------------------- notify_result
 
 int notify_result::code() const noexcept {
-    switch (kind_) {
-        case kind::sent:
+    switch (outcome_) {
+        case outcome_type::sent:
             return 1;
-        case kind::no_manager:
+        case outcome_type::no_manager:
             return 0;
-        case kind::failed:
+        case outcome_type::failed:
             break;
     }
     if (error_.category() == std::system_category() || error_.category() == std::generic_category())
@@ -188,7 +188,7 @@ void notifier::init(std::string_view address) {
     address_text_ = std::string(address);
     address_ = notify_address::parse(address, address_error_);
     if (!address_) return;
-    if (address_->family == notify_address::kind::vsock) {
+    if (address_->family == notify_address::family_type::vsock) {
         sockaddr_vm vm{};
         vm.svm_family = AF_VSOCK;
         vm.svm_cid = address_->cid;
@@ -199,7 +199,7 @@ void notifier::init(std::string_view address) {
     }
     sockaddr_un un{};
     un.sun_family = AF_UNIX;
-    const bool abstract = address_->family == notify_address::kind::abstract;
+    const bool abstract = address_->family == notify_address::family_type::abstract;
     // An abstract name is exactly its bytes after a leading NUL: the length must not include
     // padding, or the kernel looks up a different name.
     memcpy(un.sun_path + (abstract ? 1 : 0), address_->name.data(), address_->name.size());
@@ -232,7 +232,7 @@ int notifier::socket_for_send(pid_t self, std::error_code &ec) noexcept {
 notify_result notifier::open() noexcept {
     if (!configured_) return notify_result::no_manager();
     if (address_error_) return notify_result::failed(address_error_);
-    if (address_->family == notify_address::kind::vsock) return notify_result::sent();
+    if (address_->family == notify_address::family_type::vsock) return notify_result::sent();
     const pid_t self = ::getpid();
     if (self != creator_pid_ && !options_.allow_forked_child)
         return notify_result::failed(errc::forked_child);
@@ -263,7 +263,7 @@ notify_result notifier::send_raw(std::string_view datagram) noexcept {
     const pid_t self = ::getpid();
     if (self != creator_pid_ && !options_.allow_forked_child)
         return notify_result::failed(errc::forked_child);
-    if (address_->family == notify_address::kind::vsock) return send_vsock(datagram);
+    if (address_->family == notify_address::family_type::vsock) return send_vsock(datagram);
 
     std::error_code ec;
     const int fd = socket_for_send(self, ec);
@@ -283,7 +283,7 @@ notify_result notifier::send_raw(std::string_view datagram) noexcept {
 notify_result notifier::barrier(std::chrono::milliseconds timeout) noexcept {
     if (!configured_) return notify_result::no_manager();
     if (address_error_) return notify_result::failed(address_error_);
-    if (address_->family == notify_address::kind::vsock)
+    if (address_->family == notify_address::family_type::vsock)
         return notify_result::failed(std::make_error_code(std::errc::not_supported));
     const pid_t self = ::getpid();
     if (self != creator_pid_ && !options_.allow_forked_child)

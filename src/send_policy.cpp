@@ -1,6 +1,6 @@
 // Copyright (c) 2026 spdlog_sdnotify authors.
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
-#include <spdlog_sdnotify/details/send_policy.h>
+#include "send_policy.h"
 
 #include <algorithm>
 
@@ -53,7 +53,7 @@ void send_policy::delivered_elsewhere(std::uint64_t through, bool stopping_among
     gap_since_ = now;
 }
 
-void send_policy::fatal(message m) { fatal_ = std::move(m); }
+void send_policy::failure(message m) { failure_ = std::move(m); }
 
 void send_policy::status(std::string_view text, bool sticky, time_point now) {
     latest_.assign(text.data(), text.size());
@@ -107,7 +107,7 @@ send_policy::item send_policy::next(time_point now, bool final) {
             case watchdog_proof::healthy:
                 if (!health_asked_) {
                     health_asked_ = true;
-                    it.what = item::kind::health_check;
+                    it.what = item_type::health_check;
                     return it;
                 }
                 break;
@@ -140,7 +140,7 @@ send_policy::item send_policy::next(time_point now, bool final) {
                 return next(now, final);
             }
         }
-        it.what = item::kind::lifecycle;
+        it.what = item_type::lifecycle;
         it.ticket = front->first;
         it.msg = &front->second;
         return it;
@@ -148,28 +148,28 @@ send_policy::item send_policy::next(time_point now, bool final) {
     if (!lifecycle_.empty()) {
         // Waiting for an earlier ticket: nothing else may overtake it but keep-alive.
         if (extend_pending_) {
-            it.what = item::kind::extend;
+            it.what = item_type::extend;
             it.extend = *extend_pending_;
         }
         return it;
     }
     if (extend_pending_) {
-        it.what = item::kind::extend;
+        it.what = item_type::extend;
         it.extend = *extend_pending_;
         return it;
     }
     if ((watchdog_pending_ || trigger_pending_) && !stopping_sent_) {
-        it.what = item::kind::watchdog;
+        it.what = item_type::watchdog;
         it.trigger = trigger_pending_;
         return it;
     }
-    if (fatal_) {
-        it.what = item::kind::fatal;
-        it.msg = &*fatal_;
+    if (failure_) {
+        it.what = item_type::failure;
+        it.msg = &*failure_;
         return it;
     }
     if (status_pending(now) && (final || now >= next_status_at_)) {
-        it.what = item::kind::status;
+        it.what = item_type::status;
         it.text = &shown(now);
         return it;
     }
@@ -194,49 +194,48 @@ void send_policy::after_lifecycle_sent(const message &m, time_point now) {
 }
 
 void send_policy::done(const item &it, outcome result, time_point now) {
-    using kind = item::kind;
     if (result == outcome::retry_later) {
         backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, max_backoff);
-        if (control_off("backoff")) backoff_ = first_backoff;  // a try every 10 ms, for ever
+        if (controls_off().backoff) backoff_ = first_backoff;  // a try every 10 ms, for ever
         retry_at_ = now + backoff_;
         return;  // kept pending: lifecycle stays queued, the merged kinds stay set
     }
     if (result == outcome::sent) backoff_ = std::chrono::milliseconds(0);
     switch (it.what) {
-        case kind::lifecycle: {
+        case item_type::lifecycle: {
             auto node = lifecycle_.extract(it.ticket);
             next_ticket_ = it.ticket + 1;
             gap_since_ = now;
             if (result == outcome::sent && node) after_lifecycle_sent(node.mapped(), now);
             break;
         }
-        case kind::extend:
+        case item_type::extend:
             extend_pending_.reset();
             break;
-        case kind::watchdog:
+        case item_type::watchdog:
             watchdog_pending_ = false;
             if (it.trigger) {
                 trigger_pending_ = false;
                 triggered_ = true;
             }
             break;
-        case kind::health_check:
+        case item_type::health_check:
             break;
-        case kind::fatal:
-            if (result == outcome::sent && fatal_ && fatal_->status_text() != nullptr &&
-                *fatal_->status_text() == shown(now)) {
-                sent_text_ = *fatal_->status_text();
+        case item_type::failure:
+            if (result == outcome::sent && failure_ && failure_->status_text() != nullptr &&
+                *failure_->status_text() == shown(now)) {
+                sent_text_ = *failure_->status_text();
                 sent_valid_ = true;
             }
-            fatal_.reset();
+            failure_.reset();
             break;
-        case kind::status:
+        case item_type::status:
             // Sent, or refused for good (a text that cannot be built): the next change goes.
             if (it.text != nullptr) sent_text_ = *it.text;
             sent_valid_ = true;
             next_status_at_ = now + options_.min_interval;
             break;
-        case kind::none:
+        case item_type::none:
             break;
     }
 }
@@ -246,7 +245,7 @@ send_policy::time_point send_policy::wake_at(time_point now) const {
     if (!lifecycle_.empty()) {
         at = lifecycle_.begin()->first == next_ticket_ ? now : gap_since_ + gap_timeout;
     }
-    if (extend_pending_ || fatal_ || ((watchdog_pending_ || trigger_pending_) && !stopping_sent_))
+    if (extend_pending_ || failure_ || ((watchdog_pending_ || trigger_pending_) && !stopping_sent_))
         at = now;
     if (status_pending(now)) {
         at = std::min(at, std::max(now, next_status_at_));
@@ -260,7 +259,7 @@ send_policy::time_point send_policy::wake_at(time_point now) const {
 }
 
 bool send_policy::idle(time_point now) const {
-    return lifecycle_.empty() && !extend_pending_ && !fatal_ &&
+    return lifecycle_.empty() && !extend_pending_ && !failure_ &&
            !((watchdog_pending_ || trigger_pending_) && !stopping_sent_) && !status_pending(now);
 }
 

@@ -11,50 +11,15 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-namespace {
-std::atomic<std::uint32_t> taken_slots{0};  // bit i: slot i is held by a live thread
-thread_local unsigned slot_of_this_thread = no_thread_slot;
-thread_local bool slot_given_back = false;  // this thread is exiting: no new slot
-
-// Gives the slot back when its thread exits. Records the thread logs later (from another
-// thread_local's destructor) go to a shared cell: the slot may already be someone else's.
-struct slot_release {
-    ~slot_release() {
-        if (control_off("slot_give_back")) return;  // the slot stays this dead thread's
-        const unsigned slot = slot_of_this_thread;
-        slot_of_this_thread = no_thread_slot;
-        slot_given_back = true;
-        taken_slots.fetch_and(~(std::uint32_t{1} << slot), std::memory_order_release);
-    }
-};
-}  // namespace
-
-const unsigned *this_thread_slot_address() noexcept {
-    static_assert(owned_thread_slots <= 32, "one bit per slot");
-    unsigned &slot = slot_of_this_thread;
-    if (slot != no_thread_slot || slot_given_back) return &slot;
-    std::uint32_t taken = taken_slots.load(std::memory_order_relaxed);
-    while (taken != (std::uint32_t{1} << owned_thread_slots) - 1) {
-        const unsigned free = static_cast<unsigned>(__builtin_ctz(~taken));
-        // Acquire: the cells' previous owner's last writes happen before ours.
-        if (taken_slots.compare_exchange_weak(taken, taken | (std::uint32_t{1} << free),
-                                              std::memory_order_acq_rel)) {
-            slot = free;
-            thread_local slot_release release;
-            (void)release;
-            break;
-        }
-    }
-    return &slot;
-}
-
 // The dispatcher's thread: the newest text and the newest sticky text over all cells, by
 // record time, if anything was published since `seen`.
 bool status_cells::pull(status_slot &into, std::uint64_t &seen) {
+    // Sequentially consistent: against a writer's claim (a compare-and-swap) and the sender's
+    // idle flag, no record is missed on the sender's way to sleep (docs/design.md, Dekker).
     std::uint64_t total = 0;
     for (auto &p : cells_) {
         if (const status_cell *c = p.load(std::memory_order_acquire))
-            total += c->seq.load(std::memory_order_acquire);
+            total += c->seq.load(std::memory_order_seq_cst);
     }
     if (total == seen) return false;
     bool complete = true, any_latest = false, any_sticky = false;
@@ -80,7 +45,7 @@ bool status_cells::pull(status_slot &into, std::uint64_t &seen) {
             const bool take_sticky = sticky && (!any_sticky || st >= best_sticky);
             if (take_latest) c->latest.load(scratch_latest_);
             if (take_sticky) c->sticky.load(scratch_sticky_);
-            if (c->seq.load(std::memory_order_relaxed) != s1 && !control_off("seqlock"))
+            if (c->seq.load(std::memory_order_relaxed) != s1 && !controls_off().seqlock)
                 continue;  // torn: read it again
             read = true;
             if (take_latest) {

@@ -5,9 +5,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include <algorithm>
-#include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -87,7 +84,7 @@ void text_test::failed(int code) const noexcept {
 
 std::string text_test::take_errors(std::chrono::steady_clock::time_point now) const {
     const std::uint64_t errors = errors_.load(std::memory_order_relaxed);
-    if (errors == errors_reported_ || now < next_report_ || control_off("match_errors")) return {};
+    if (errors == errors_reported_ || now < next_report_ || controls_off().match_errors) return {};
     const std::uint64_t count = errors - errors_reported_;
     errors_reported_ = errors;
     next_report_ = now + std::chrono::minutes(1);
@@ -99,37 +96,6 @@ std::string text_test::take_errors(std::chrono::steady_clock::time_point now) co
            (count == 1 ? " record" : " records") + " (" + reinterpret_cast<const char *>(reason) +
            "): the rule did not fire for them; simplify the pattern (nested repeats such as "
            "(a+)+ backtrack without end on some lines) or use rule::contains()";
-}
-
-unsigned literal_set::add(std::string literal) {
-    if (literal.empty() || literals_.size() == max_literals)
-        throw std::logic_error("spdlog_sdnotify: literal_set::add");  // a bug of ours
-    literals_.push_back(std::move(literal));
-    window_ = std::numeric_limits<std::uint8_t>::max();
-    for (const auto &l : literals_) window_ = std::min(window_, l.size());
-    // Horspool's table over every literal's first window_ bytes: a byte at position j of one
-    // of them lets the window move by window_ - 1 - j at most.
-    table_.fill(byte_entry{static_cast<std::uint8_t>(window_), 0});
-    for (std::size_t k = 0; k < literals_.size(); ++k) {
-        const auto &l = literals_[k];
-        for (std::size_t j = 0; j + 1 < window_; ++j) {
-            auto &s = table_[static_cast<unsigned char>(l[j])].shift;
-            s = std::min<std::uint8_t>(s, static_cast<std::uint8_t>(window_ - 1 - j));
-        }
-        table_[static_cast<unsigned char>(l[window_ - 1])].ends |=
-            static_cast<std::uint8_t>(1U << k);
-    }
-    all_ = (1U << literals_.size()) - 1;
-    return 1U << (literals_.size() - 1);
-}
-
-unsigned literal_set::compare_at(std::string_view text, unsigned candidates) const noexcept {
-    unsigned found = 0;
-    for (; candidates != 0; candidates &= candidates - 1) {
-        const unsigned k = static_cast<unsigned>(__builtin_ctz(candidates));
-        if (text.substr(0, literals_[k].size()) == literals_[k]) found |= 1U << k;
-    }
-    return found;
 }
 
 }  // namespace details

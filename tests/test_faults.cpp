@@ -10,13 +10,9 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,11 +94,11 @@ TEST_CASE("stalled_receiver_blocks_no_caller_and_loses_nothing_that_counts", "[f
     log->info("the last word");
     INFO(records.load() << " records; the slowest call took " << worst_ns.load() / 1000 << " us");
     CHECK(worst_ns.load() < std::chrono::nanoseconds(1s).count());  // a blocked call takes 5 s
-    CHECK(d->get_stats().failures > 0);                             // the queue really was full
+    CHECK(d->stats().failures > 0);                                 // the queue really was full
     // While a retry pause runs, a new text could not go anyway: no logging thread wakes the
     // sender for it (a wake-up per record would be a syscall per record, and a busy sender).
-    INFO(d->get_stats().wakeups << " wake-ups");
-    CHECK(d->get_stats().wakeups < 100);
+    INFO(d->stats().wakeups << " wake-ups");
+    CHECK(d->stats().wakeups < 100);
     // The receiver reads again: STOPPING and the newest status arrive, with the sender's next
     // retry (its pause is up to 1 s, so a reader that gives up after a 1 s gap races it).
     std::string last;
@@ -197,9 +193,9 @@ TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_on_stderr", "[faults][
     test::stderr_capture err;
     auto d = log_under_fd_number({}, 500ms);  // errors_to_stderr, the default
     const std::string text = err.text();
-    INFO("stderr:\n" << text << d->get_stats().failures << " failed sends");
-    CHECK(d->get_stats().failures >= 2);  // READY and many statuses were refused
-    CHECK(d->get_stats().lifecycle_sent == 0);
+    INFO("stderr:\n" << text << d->stats().failures << " failed sends");
+    CHECK(d->stats().failures >= 2);  // READY and many statuses were refused
+    CHECK(d->stats().lifecycle_sent == 0);
     CHECK(err.count("spdlog_sdnotify: error:") == 1);
     CHECK(err.count("NOTIFY_SOCKET=3: NOTIFY_SOCKET is a file descriptor number (finit 4.4-4.12), "
                     "not a socket address: unsupported") == 1);
@@ -212,8 +208,8 @@ TEST_CASE("a_bare_fd_number_in_notify_socket_is_said_once_to_on_error", "[faults
     o.on_error = errors.handler();
     auto d = log_under_fd_number(o, 2500ms);
     std::lock_guard<std::mutex> lock(errors.m);
-    INFO(errors.errors.size() << " reports, " << d->get_stats().failures << " failed sends");
-    CHECK(d->get_stats().failures >= 3);
+    INFO(errors.errors.size() << " reports, " << d->stats().failures << " failed sends");
+    CHECK(d->stats().failures >= 3);
     REQUIRE(errors.errors.size() == 1);
     CHECK(errors.errors.front() == spdlog_sdnotify::errc::fd_number_address);
 }
@@ -325,57 +321,4 @@ TEST_CASE("a_forked_child_never_touches_the_dispatcher", "[faults][fork]") {
     log->info("parent again");
     REQUIRE(rx.next(2s));
     CHECK(rx.model.status_text() == "parent again");
-}
-
-// membarrier(2) lets logging threads publish with plain stores; if the kernel refuses it later
-// (a seccomp filter installed by the application after our set-up), the dispatcher stops
-// sleeping longer than min_interval so that no text waits for a wake-up that may not come, and
-// says so once. The refusal is real: a seccomp filter on every thread of this process (one
-// process per test case) makes membarrier fail with EPERM.
-TEST_CASE("a_refused_membarrier_is_said_once_and_texts_still_arrive", "[faults][barrier]") {
-    fake_receiver rx;
-    std::mutex m;
-    std::vector<std::pair<std::error_code, std::string>> said;
-    dispatcher_options o;
-    o.min_interval = 50ms;
-    o.on_error = [&](std::error_code ec, std::string_view what, std::uint64_t) {
-        std::lock_guard<std::mutex> lock(m);
-        said.emplace_back(ec, std::string(what));
-    };
-    auto d = test::dispatcher_to(rx, o);
-    auto log = status_logger(d);
-    log->info("before the filter");
-    REQUIRE(rx.next(1s));
-
-    sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-    REQUIRE(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    // TSYNC: the dispatcher's thread, which makes the call, is already running.
-    REQUIRE(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program) ==
-            0);
-
-    // Quiet for longer than min_interval: the sender goes to sleep, and its barrier fails.
-    std::this_thread::sleep_for(300ms);
-    for (int i = 0; i < 20; ++i) {
-        const std::string text = "after the filter " + std::to_string(i);
-        log->info(text);
-        const auto n = rx.next(1s);  // min_interval at most, with or without a wake-up
-        REQUIRE(n);
-        CHECK(n->find("STATUS") == std::string_view(text));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10 * (i % 10)));
-    }
-    std::lock_guard<std::mutex> lock(m);
-    std::size_t barrier_reports = 0;
-    for (const auto &[ec, what] : said) {
-        if (what.find("membarrier") == std::string::npos) continue;
-        ++barrier_reports;
-        CHECK(ec == std::error_code(EPERM, std::system_category()));
-        CHECK(what.find("every min_interval") != std::string::npos);
-    }
-    CHECK(barrier_reports == 1);  // once, though it failed at every sleep since
 }

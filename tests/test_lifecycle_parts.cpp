@@ -23,8 +23,8 @@ using spdlog_sdnotify::rule;
 using spdlog_sdnotify::details::lifecycle_keepalive;
 using spdlog_sdnotify::details::lifecycle_rules;
 using spdlog_sdnotify::details::lifecycle_settings;
-using spdlog_sdnotify::details::literal_set;
 using spdlog_sdnotify::details::service_state;
+using spdlog_sdnotify::details::text_test;
 using spdlog_sdnotify::details::watchdog_proof;
 namespace messages = spdlog_sdnotify::details::lifecycle_messages;
 
@@ -151,11 +151,9 @@ TEST_CASE("keepalive_plan_follows_the_configuration", "[lifecycle][parts]") {
     CHECK_FALSE(lifecycle_keepalive(c, 2s).plan().watchdog_interval);
 }
 
-// The literals of a state are searched for in one pass (Horspool over the set): every literal
-// reported found exactly when std::string_view::find finds it, over texts of a small alphabet
-// (many near misses, overlaps, literals at both ends), literals of 1 to 300 bytes (the window
-// is capped at 255) and up to the set's 8.
-TEST_CASE("literal_set_finds_exactly_what_find_finds", "[lifecycle][parts]") {
+// A literal rule finds exactly what std::string_view::find finds, over texts of a small
+// alphabet (many near misses, overlaps, literals at both ends) and literals of 1 to 300 bytes.
+TEST_CASE("a_literal_finds_exactly_what_find_finds", "[lifecycle][parts]") {
     std::mt19937 random(20261127);
     auto text_of = [&](std::size_t n) {
         std::string t;
@@ -164,37 +162,28 @@ TEST_CASE("literal_set_finds_exactly_what_find_finds", "[lifecycle][parts]") {
     };
     int found_some = 0, missed_some = 0;
     for (int round = 0; round < 3000; ++round) {
-        literal_set set;
-        std::vector<std::string> literals;
-        const std::size_t count = 1 + random() % literal_set::max_literals;
-        for (std::size_t k = 0; k < count; ++k) {
-            const std::size_t n = round % 50 == 0 ? 250 + random() % 50 : 1 + random() % 6;
-            literals.push_back(text_of(n));
-            CHECK(set.add(literals.back()) == 1U << k);
-        }
+        const std::size_t n = round % 50 == 0 ? 250 + random() % 50 : 1 + random() % 6;
+        const std::string literal = text_of(n);
+        const auto test = text_test::literal(literal);
         for (int t = 0; t < 10; ++t) {
             std::string text = text_of(random() % 80);
-            if (t == 0) text += literals[random() % count];        // one at the very end
-            if (t == 1) text = literals[random() % count] + text;  // one at the start
-            if (round % 50 == 0 && t == 2) text = text_of(400) + literals[0] + text_of(10);
-            unsigned expected = 0;
-            for (std::size_t k = 0; k < count; ++k)
-                if (text.find(literals[k]) != std::string::npos) expected |= 1U << k;
-            const unsigned got = set.find_all(text);
+            if (t == 0) text += literal;        // at the very end
+            if (t == 1) text = literal + text;  // at the start
+            if (round % 50 == 0 && t == 2) text = text_of(400) + literal + text_of(10);
+            const bool expected = text.find(literal) != std::string::npos;
+            const bool got = test->found_in(text);
             CHECK(got == expected);
             if (got != expected) FAIL_CHECK("text \"" << text << "\"");
-            found_some += expected != 0;
-            missed_some += expected != (1U << count) - 1;
+            found_some += expected;
+            missed_some += !expected;
         }
     }
     // Both outcomes were exercised plenty.
     CHECK(found_some > 5000);
     CHECK(missed_some > 5000);
-    CHECK_THROWS_AS(literal_set().add(""), std::logic_error);
-    CHECK(literal_set().find_all("anything") == 0);
 }
 
-// Each state's plan: the same literal in two rules, a logger-bound literal next to a plain one,
+// Each state's rules: the same literal in two rules, a logger-bound literal next to a plain one,
 // a regex and a predicate in the same state, and a level that lets a record skip the texts.
 TEST_CASE("a_state_plan_tests_every_rule_it_holds", "[lifecycle][parts]") {
     lifecycle_config c;

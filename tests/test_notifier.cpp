@@ -67,7 +67,7 @@ TEST_CASE("abstract_socket_uses_exact_address_length", "[notifier]") {
     REQUIRE(rx.address().front() == '@');
     notifier n(rx.address());
     REQUIRE(n.address());
-    CHECK(n.address()->family == notify_address::kind::abstract);
+    CHECK(n.address()->family == notify_address::family_type::abstract);
     CHECK(n.status("abstract ok").is_sent());
     REQUIRE(rx.next());
     CHECK(rx.model.status_text() == "abstract ok");
@@ -137,12 +137,12 @@ TEST_CASE("address_forms_parse", "[notifier][address]") {
     std::error_code ec;
     auto p = notify_address::parse("/run/systemd/notify", ec);
     REQUIRE(p);
-    CHECK(p->family == notify_address::kind::path);
+    CHECK(p->family == notify_address::family_type::path);
     CHECK(p->to_string() == "/run/systemd/notify");
 
     auto a = notify_address::parse("@/org/freedesktop/systemd1/notify", ec);
     REQUIRE(a);
-    CHECK(a->family == notify_address::kind::abstract);
+    CHECK(a->family == notify_address::family_type::abstract);
     CHECK(a->name == "/org/freedesktop/systemd1/notify");
     CHECK(a->to_string() == "@/org/freedesktop/systemd1/notify");
 
@@ -156,7 +156,7 @@ TEST_CASE("address_forms_parse", "[notifier][address]") {
         INFO(text);
         REQUIRE(v);
         CHECK(!ec);
-        CHECK(v->family == notify_address::kind::vsock);
+        CHECK(v->family == notify_address::family_type::vsock);
         CHECK(v->cid == 2);
         CHECK(v->port == 1234);
         CHECK(v->type == type);
@@ -498,18 +498,10 @@ TEST_CASE("booted_matches_run_systemd_system", "[notifier]") {
 
 TEST_CASE("notify_result_outcome_names_what_happened", "[notifier]") {
     using spdlog_sdnotify::notify_result;
-    CHECK(notify_result::sent().outcome() == notify_result::kind::sent);
-    CHECK(notify_result::no_manager().outcome() == notify_result::kind::no_manager);
-    CHECK(notify_result::failed(errc::short_write).outcome() == notify_result::kind::failed);
-}
-
-TEST_CASE("deprecated_notify_result_status_still_works", "[notifier][deprecated]") {
-    using spdlog_sdnotify::notify_result;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    const auto k = notify_result::failed(errc::short_write).status();
-#pragma GCC diagnostic pop
-    CHECK(k == notify_result::kind::failed);
+    CHECK(notify_result::sent().outcome() == notify_result::outcome_type::sent);
+    CHECK(notify_result::no_manager().outcome() == notify_result::outcome_type::no_manager);
+    CHECK(notify_result::failed(errc::short_write).outcome() ==
+          notify_result::outcome_type::failed);
 }
 
 TEST_CASE("every_errc_has_a_message_of_its_own", "[notifier][errc]") {

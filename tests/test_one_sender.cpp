@@ -207,6 +207,34 @@ TEST_CASE("reloading_then_ready_keep_their_order_when_the_receiver_is_full",
     CHECK(rx.model.stopping_count() == 1);
 }
 
+// One hand-over slot per kind: SIGHUP after SIGHUP while the receiver is full, each reload
+// answered by the application's log line. Every RELOADING and READY arrives once, alternating.
+TEST_CASE("repeated_reloads_while_the_receiver_is_full_arrive_once_each_in_order",
+          "[one_sender][signal]") {
+    fake_receiver rx;
+    child_service child(rx, true);
+    REQUIRE(fill(rx) > 0);
+    for (int i = 0; i < 5; ++i) {
+        kill(child.pid, SIGHUP);
+        std::this_thread::sleep_for(30ms);
+    }
+    read_for(rx, 2500ms);
+    CHECK(rx.model.reloading_count() == 5);
+    CHECK(rx.model.ready_count() == 6);
+    std::string order;
+    for (const auto &d : rx.raw) {
+        if (d.find("RELOADING=1") != std::string::npos) order += 'R';
+        if (d.find("READY=1") != std::string::npos) order += 'Y';
+    }
+    CHECK(order == "YRYRYRYRYRY");
+    CHECK(rx.model.warnings().empty());
+    kill(child.pid, SIGTERM);
+    rx.drain(300ms);
+    const int status = child.wait();
+    CHECK(WIFEXITED(status));
+    CHECK(rx.model.stopping_count() == 1);
+}
+
 // The stall lasts 3 s in the unit run; the soak entry in tests/CMakeLists.txt runs the same case
 // for 60 s (SPDLOG_SDNOTIFY_STALL_SECONDS), as runc, crun or OpenRC would after READY.
 TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
@@ -253,11 +281,11 @@ TEST_CASE("a_receiver_that_stops_reading_costs_constant_memory_and_no_busy_cpu",
     const long grown = static_cast<long>(heap_after) - static_cast<long>(heap_before);
     INFO("during the " << seconds << " s stall: CPU " << used << " us (the logging thread's "
                        << "included), heap " << heap_before << " -> " << heap_after << " bytes, "
-                       << d->get_stats().failures << " failed sends");
+                       << d->stats().failures << " failed sends");
     CHECK(used < 100000L * seconds);  // backing off to 1 s, not retrying every 10 ms
     CHECK(grown < 16384);             // nothing queues up: at most one message of each kind
-    CHECK(d->get_stats().max_queued <= 1);
-    CHECK(d->get_stats().failures <= static_cast<std::uint64_t>(2 * seconds + 10));
+    CHECK(d->stats().max_queued <= 1);
+    CHECK(d->stats().failures <= static_cast<std::uint64_t>(2 * seconds + 10));
     // Reads again: the first ping comes with the next retry (the back-off is at most 1 s),
     // then pings at their usual pace, not a burst of stale ones (before: 53 at once).
     std::optional<spdlog_sdnotify::parsed_notification> got;
@@ -480,7 +508,7 @@ TEST_CASE("each_text_is_redacted_once_however_often_it_is_retried", "[one_sender
     REQUIRE(fill(rx) > 0);
     d->post_status("retried while the queue is full", false, std::chrono::system_clock::now());
     std::this_thread::sleep_for(300ms);  // several retries
-    CHECK(d->get_stats().failures >= 2);
+    CHECK(d->stats().failures >= 2);
     rx.drain(300ms);
     CHECK(rx.model.status_text() == "retried while the queue is full");
     CHECK(redactions == 1);

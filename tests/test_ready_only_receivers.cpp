@@ -281,14 +281,14 @@ void run_against(style s) {
     rx.after_ready();
     // The outage starts when a send first fails: at once for OpenRC, when the queue is full
     // (net.unix.max_dgram_qlen datagrams) for the others.
-    REQUIRE(poll_until([&] { return d->get_stats().failures > 0; }, 20s));
-    const auto failures_at_start = d->get_stats().failures;
+    REQUIRE(poll_until([&] { return d->stats().failures > 0; }, 20s));
+    const auto failures_at_start = d->stats().failures;
     const long records_at_start = records.load();
     std::this_thread::sleep_for(300ms);  // the back-off reaches its steady state
     const auto heap_before = mallinfo2().uordblks;
     std::this_thread::sleep_for(outage - 300ms);
     const auto heap_after = mallinfo2().uordblks;
-    const auto st = d->get_stats();
+    const auto st = d->stats();
     const long outage_records = records.load() - records_at_start;
     const auto outage_failures = st.failures - failures_at_start;
     const long grown = static_cast<long>(heap_after) - static_cast<long>(heap_before);
@@ -366,20 +366,20 @@ TEST_CASE("ready_only_receiver_runc_with_on_error_hears_once_per_outage", "[rece
     spdlog_sdnotify::status_sink_config sc;
     sc.dispatcher = d;
     spdlog::logger log("app", std::make_shared<spdlog_sdnotify::status_sink_mt>(sc));
-    REQUIRE(d->get_notifier()->ready().is_sent());
+    REQUIRE(d->notifier()->ready().is_sent());
     REQUIRE(rx.wait_for_ready(5s));
     long i = 0;
-    while (d->get_stats().failures == 0 && i < 20000) {  // until the queue is full
+    while (d->stats().failures == 0 && i < 20000) {  // until the queue is full
         log.info("request {} done", ++i);
         std::this_thread::sleep_for(1ms);
     }
-    REQUIRE(d->get_stats().failures > 0);
+    REQUIRE(d->stats().failures > 0);
     const auto t0 = steady::now();
     while (steady::now() - t0 < 3500ms) {
         log.info("request {} done", ++i);
         std::this_thread::sleep_for(1ms);
     }
-    const auto failures = d->get_stats().failures;
+    const auto failures = d->stats().failures;
     std::printf("runc with on_error: %d call(s) in 3.5 s of outage, %llu failed sends\n",
                 calls.load(), static_cast<unsigned long long>(failures));
     std::fflush(stdout);
@@ -389,12 +389,12 @@ TEST_CASE("ready_only_receiver_runc_with_on_error_hears_once_per_outage", "[rece
     // is said again.
     log.info("after the outage");
     REQUIRE(rx.read_until_status("after the outage", 5s));
-    const auto before = d->get_stats().failures;
+    const auto before = d->stats().failures;
     const auto t1 = steady::now();
-    while (d->get_stats().failures == before && steady::now() - t1 < 20s) {
+    while (d->stats().failures == before && steady::now() - t1 < 20s) {
         log.info("request {} done", ++i);
         std::this_thread::sleep_for(1ms);
     }
-    REQUIRE(d->get_stats().failures > before);
+    REQUIRE(d->stats().failures > before);
     CHECK(poll_until([&] { return calls.load() == 2; }, 3s));
 }

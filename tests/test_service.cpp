@@ -71,7 +71,6 @@ TEST_CASE("service_applies_notifier_options_first", "[service]") {
     c.lifecycle.attach_to_all = false;
     spdlog_sdnotify::service notify(c);         // makes the default dispatcher and notifier
     CHECK(getenv("NOTIFY_SOCKET") == nullptr);  // the options applied
-    CHECK(notify.status_sink()->get_dispatcher() ==
-          spdlog_sdnotify::dispatcher::default_instance());
+    CHECK(notify.status_sink()->dispatcher() == spdlog_sdnotify::dispatcher::default_instance());
     CHECK(spdlog_sdnotify::default_notifier().enabled());
 }

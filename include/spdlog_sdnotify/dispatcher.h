@@ -68,7 +68,8 @@ struct lifecycle_link;
  */
 class SPDLOG_SDNOTIFY_API dispatcher {
 public:
-    explicit dispatcher(std::shared_ptr<notifier> notifier, dispatcher_options options = {});
+    explicit dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> notifier,
+                        dispatcher_options options = {});
     /// Delivers what is pending (ignoring min_interval, at most about 250 ms, ending with a
     /// barrier) and stops the thread.
     ~dispatcher();
@@ -84,7 +85,9 @@ public:
         return sticky_level_.load(std::memory_order_relaxed);
     }
     bool enabled() const noexcept { return enabled_; }
-    const std::shared_ptr<notifier> &get_notifier() const noexcept { return notifier_; }
+    const std::shared_ptr<spdlog_sdnotify::notifier> &notifier() const noexcept {
+        return notifier_;
+    }
 
     /// Makes `text` the latest status, for producers other than a sink. `sticky`: it holds for
     /// sticky_for against later non-sticky texts.
@@ -106,7 +109,7 @@ public:
     bool stopping() const noexcept;
 
     /// Counters for tests and diagnostics.
-    struct stats {
+    struct counters {
         std::uint64_t posted = 0;          // texts posted by sinks and post_status()
         std::uint64_t status_sent = 0;     // STATUS datagrams that went out
         std::uint64_t lifecycle_sent = 0;  // lifecycle datagrams that went out (any path)
@@ -117,7 +120,7 @@ public:
         std::uint64_t max_queued = 0;      // the most lifecycle messages ever waiting at once
         std::uint64_t barriers = 0;        // barriers the receiver answered
     };
-    stats get_stats() const;
+    counters stats() const;
 
 private:
     friend struct details::dispatcher_access;
@@ -125,12 +128,10 @@ private:
     friend class details::sender;
     void wake() noexcept;
 
-    std::shared_ptr<notifier> notifier_;
+    std::shared_ptr<spdlog_sdnotify::notifier> notifier_;
     const bool enabled_;
     // Set while the thread waits longer than min_interval: a new text must wake it.
     std::atomic<bool> idle_{false};
-    // The thread's membarrier(2) lets a logging thread publish with plain stores (Dekker).
-    const bool process_barrier_;
     std::atomic<spdlog::level::level_enum> sticky_level_{spdlog::level::err};
     // (ticket << 2) | state: one compare-and-swap (also in a signal handler) does both.
     std::atomic<std::uint64_t> state_word_{0};
@@ -141,25 +142,11 @@ private:
 /// Sets the options of dispatcher::default_instance() (once, at set-up).
 SPDLOG_SDNOTIFY_API void configure_default_dispatcher(dispatcher_options options);
 
-[[deprecated("use configure_default_dispatcher")]] inline void configure(
-    dispatcher_options options) {
-    configure_default_dispatcher(std::move(options));
-}
-
 namespace details {
-inline bool dispatcher_access::plain_writes(const dispatcher &d) noexcept {
-    return d.process_barrier_;
-}
-inline void dispatcher_access::source_changed(dispatcher &d, bool plain_writes) noexcept {
-    // The record's stores must be visible before this load reads "not idle" (Dekker): with
-    // plain_writes (as the cell was claimed) the dispatcher's membarrier() sees to it, or else
-    // the claim was a read-modify-write.
-    if (plain_writes) {
-        std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the compiler in order
-        if (d.idle_.load(std::memory_order_relaxed)) d.wake();
-    } else if (d.idle_.load(std::memory_order_seq_cst)) {
-        d.wake();
-    }
+inline void dispatcher_access::source_changed(dispatcher &d) noexcept {
+    // The cell was claimed by a sequentially consistent compare-and-swap, so this load cannot
+    // read "not idle" from before the sender's last look at the cells (Dekker).
+    if (d.idle_.load(std::memory_order_seq_cst)) d.wake();
 }
 inline const std::atomic<spdlog::level::level_enum> &dispatcher_access::sticky_level(
     const dispatcher &d) noexcept {

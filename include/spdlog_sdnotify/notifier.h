@@ -28,10 +28,10 @@ namespace spdlog_sdnotify {
  *     auto addr = spdlog_sdnotify::notify_address::parse("@/org/example/notify", ec);
  */
 struct SPDLOG_SDNOTIFY_API notify_address {
-    enum class kind : unsigned char { path, abstract, vsock };
+    enum class family_type : unsigned char { path, abstract, vsock };
     enum class vsock_type : unsigned char { any, stream, dgram, seqpacket };
 
-    kind family = kind::path;
+    family_type family = family_type::path;
     std::string name;  // the path, or the abstract name without its '@'
     std::uint32_t cid = 0;
     std::uint32_t port = 0;
@@ -48,28 +48,29 @@ struct SPDLOG_SDNOTIFY_API notify_address {
 /// What a send did, in sd_notify()'s three ways: sent (>0), no service manager (0), failed (<0).
 class SPDLOG_SDNOTIFY_API notify_result {
 public:
-    enum class kind : unsigned char { sent, no_manager, failed };
+    enum class outcome_type : unsigned char { sent, no_manager, failed };
 
-    static notify_result sent() noexcept { return notify_result(kind::sent, {}); }
-    static notify_result no_manager() noexcept { return notify_result(kind::no_manager, {}); }
+    static notify_result sent() noexcept { return notify_result(outcome_type::sent, {}); }
+    static notify_result no_manager() noexcept {
+        return notify_result(outcome_type::no_manager, {});
+    }
     static notify_result failed(std::error_code ec) noexcept {
-        return notify_result(kind::failed, ec);
+        return notify_result(outcome_type::failed, ec);
     }
 
-    kind outcome() const noexcept { return kind_; }
-    [[deprecated("use outcome()")]] kind status() const noexcept { return kind_; }
-    bool is_sent() const noexcept { return kind_ == kind::sent; }
-    bool is_no_manager() const noexcept { return kind_ == kind::no_manager; }
-    bool is_failed() const noexcept { return kind_ == kind::failed; }
+    outcome_type outcome() const noexcept { return outcome_; }
+    bool is_sent() const noexcept { return outcome_ == outcome_type::sent; }
+    bool is_no_manager() const noexcept { return outcome_ == outcome_type::no_manager; }
+    bool is_failed() const noexcept { return outcome_ == outcome_type::failed; }
     /// "Not under systemd" is not a failure.
-    explicit operator bool() const noexcept { return kind_ != kind::failed; }
+    explicit operator bool() const noexcept { return outcome_ != outcome_type::failed; }
     std::error_code error() const noexcept { return error_; }
     /// sd_notify()'s convention: 1 sent, 0 no service manager, -errno (or -EINVAL) on failure.
     int code() const noexcept;
 
 private:
-    notify_result(kind k, std::error_code ec) noexcept : kind_(k), error_(ec) {}
-    kind kind_;
+    notify_result(outcome_type o, std::error_code ec) noexcept : outcome_(o), error_(ec) {}
+    outcome_type outcome_;
     std::error_code error_;
 };
 

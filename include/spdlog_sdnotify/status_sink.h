@@ -18,7 +18,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,9 +32,6 @@ struct status_sink_config {
     spdlog::level::level_enum level = spdlog::level::info;
     /// Optional extra selection, on the logging thread (keep it cheap): true forwards the record.
     std::function<bool(const spdlog::details::log_msg &)> filter;
-    /// Deprecated: set dispatcher_options::sticky_level instead. When set, this sink's records at
-    /// or above it hold the status (spdlog::level::off: none do), whatever the dispatcher says.
-    std::optional<spdlog::level::level_enum> sticky_level;
     /// Empty: the raw payload. Otherwise a spdlog pattern for the text, e.g. "[%l] %v".
     std::string pattern;
     /// Whether set_formatter() applies. spdlog calls it on every sink for the logger's and the
@@ -44,16 +40,17 @@ struct status_sink_config {
     bool follow_logger_pattern = false;
     /// Where to send; null means dispatcher::default_instance().
     std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
-    /// Deprecated: use dispatcher (which wins when both are set).
-    std::shared_ptr<spdlog_sdnotify::dispatcher> target;
 };
 
 /**
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
- * The logging thread only copies the text into a latest-wins cell of its own: no lock (not even
- * spdlog's base_sink mutex), no atomic read-modify-write, no syscall, no allocation, no waiting
- * on systemd, so loggers that share the sink do not serialise on it. The dispatcher's thread
+ * The logging thread claims one of the sink's 16 latest-wins cells with one compare-and-swap
+ * and copies the text into it: no lock shared between loggers (spdlog's base_sink mutex is not
+ * used), no syscall unless the dispatcher's thread sleeps, no allocation, no waiting on
+ * systemd, so loggers that share the sink do not serialise on it. Only when 16 threads write at
+ * the same moment does another one yield until a cell is free; after a pattern change, each
+ * cell clones it once under a mutex. The dispatcher's thread
  * sends the newest text, coalesced and rate-limited. The raw payload is sent unless this sink
  * has a pattern of its own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink
  * are ignored unless status_sink_config::follow_logger_pattern. flush() sends nothing and never
@@ -70,16 +67,11 @@ class status_sink final : public spdlog::sinks::sink, private details::status_so
 public:
     explicit status_sink(status_sink_config config = {})
         : dispatcher_(config.dispatcher ? std::move(config.dispatcher)
-                      : config.target   ? std::move(config.target)
-                                        : dispatcher::default_instance()),
+                                        : spdlog_sdnotify::dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
-          plain_writes_(details::dispatcher_access::plain_writes(*dispatcher_)),
           follow_logger_pattern_(config.follow_logger_pattern),
-          sticky_level_(config.sticky_level
-                            ? &own_sticky_level_
-                            : &details::dispatcher_access::sticky_level(*dispatcher_)),
-          filter_(std::move(config.filter)),
-          own_sticky_level_(config.sticky_level.value_or(spdlog::level::off)) {
+          sticky_level_(details::dispatcher_access::sticky_level(*dispatcher_)),
+          filter_(std::move(config.filter)) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
         if (target_ != nullptr) {
@@ -93,7 +85,9 @@ public:
     status_sink(const status_sink &) = delete;
     status_sink &operator=(const status_sink &) = delete;
 
-    const std::shared_ptr<dispatcher> &get_dispatcher() const noexcept { return dispatcher_; }
+    const std::shared_ptr<spdlog_sdnotify::dispatcher> &dispatcher() const noexcept {
+        return dispatcher_;
+    }
     /// should_log() without a call into the compiled spdlog (for a sink that forwards to this).
     bool accepts(spdlog::level::level_enum level) const noexcept {
         return level >= level_.load(std::memory_order_relaxed);
@@ -104,7 +98,7 @@ public:
         details::status_cell *cell = nullptr;
         SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
-            cell = cells_.acquire(one_writer, plain_writes_);
+            cell = cells_.acquire(one_writer);
             std::string_view text(msg.payload.data(), msg.payload.size());
             if (const auto generation = pattern_generation_.load(std::memory_order_acquire)) {
                 if (cell->formatter_generation != generation) {
@@ -121,9 +115,9 @@ public:
                     text.remove_suffix(1);
             }
             details::status_cells::publish(
-                *cell, text, msg.level >= sticky_level_->load(std::memory_order_relaxed), msg.time);
+                *cell, text, msg.level >= sticky_level_.load(std::memory_order_relaxed), msg.time);
             cell = nullptr;
-            details::dispatcher_access::source_changed(*target_, plain_writes_);
+            details::dispatcher_access::source_changed(*target_);
         }
         SPDLOG_SDNOTIFY_CATCH_ALL {
             // Never into spdlog's error handler, and never an exception into the logger.
@@ -162,16 +156,14 @@ private:
     std::uint64_t posted() override { return cells_.published(); }
 
     // What every record reads comes first, together (one or two cache lines), then the cells.
-    std::shared_ptr<dispatcher> dispatcher_;
-    dispatcher *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
-    const bool plain_writes_;   // how cells are claimed, and so how a waiting sender is looked at
+    std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher_;
+    spdlog_sdnotify::dispatcher
+        *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     const bool follow_logger_pattern_;
-    // The dispatcher's sticky level, or this sink's own (deprecated) one: one relaxed load.
-    const std::atomic<spdlog::level::level_enum> *const sticky_level_;
+    const std::atomic<spdlog::level::level_enum> &sticky_level_;  // the dispatcher's
     std::atomic<std::uint64_t> pattern_generation_{0};
     std::function<bool(const spdlog::details::log_msg &)> filter_;
     details::status_cells cells_;
-    const std::atomic<spdlog::level::level_enum> own_sticky_level_;
     std::mutex pattern_mutex_;
     std::unique_ptr<spdlog::formatter> pattern_;
 };

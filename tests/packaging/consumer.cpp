@@ -143,7 +143,7 @@ int main() {
     }
 
     const auto outcome = spdlog_sdnotify::notifier(path).status("gone").outcome();
-    check(outcome == spdlog_sdnotify::notify_result::kind::sent, "notify_result::outcome()",
+    check(outcome == spdlog_sdnotify::notify_result::outcome_type::sent, "notify_result::outcome()",
           std::to_string(static_cast<int>(outcome)));
 
     close(fd);

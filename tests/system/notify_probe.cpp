@@ -237,8 +237,8 @@ int main(int argc, char **argv) {
             // No flush: the last record must go out on its own within min_interval (500 ms).
             std::this_thread::sleep_for(std::chrono::milliseconds(700));
             std::printf("probe: dispatcher sent %llu STATUS for %llu records\n",
-                        static_cast<unsigned long long>(dispatcher->get_stats().status_sent),
-                        static_cast<unsigned long long>(dispatcher->get_stats().posted));
+                        static_cast<unsigned long long>(dispatcher->stats().status_sent),
+                        static_cast<unsigned long long>(dispatcher->stats().posted));
             std::fflush(stdout);
         } else if (verb == "log" || verb == "log-error") {
             // Through a registered logger with a status sink, as an application logs.

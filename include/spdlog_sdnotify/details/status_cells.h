@@ -33,25 +33,12 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-// A small number per thread, given on its first record: where a shared cell search starts.
+// A small number per thread, given on its first record: which of a sink's cells it tries first.
 inline std::atomic<unsigned> next_thread_number{0};
 inline thread_local unsigned thread_number = 0;  // 0: not given yet
 inline unsigned this_thread_number() noexcept {
     if (thread_number == 0) thread_number = next_thread_number.fetch_add(1) + 1;
     return thread_number;
-}
-
-// Threads that hold one of the process's 16 slots each own a cell in every sink, which they
-// write with plain stores. A slot goes back to the pool when its thread exits; from then on (a
-// thread_local destructor that logs) that thread reads no_thread_slot and shares. The slot lives
-// in the library (one per thread even with several DSOs); each DSO keeps a pointer to it.
-constexpr unsigned owned_thread_slots = 16;
-constexpr unsigned no_thread_slot = owned_thread_slots;  // slots are 0..15
-SPDLOG_SDNOTIFY_API const unsigned *this_thread_slot_address() noexcept;
-inline thread_local const unsigned *thread_slot = nullptr;
-inline unsigned this_thread_slot() noexcept {
-    if (thread_slot == nullptr) thread_slot = this_thread_slot_address();
-    return *thread_slot;
 }
 
 // One writer's newest text and newest sticky (error) text. A seqlock: the writer makes `seq`
@@ -125,13 +112,12 @@ struct status_cell {
     spdlog::memory_buf_t formatted;
 };
 
-// The cells of one sink, made on first use: one per thread slot, and a few that threads
-// without a slot share. Writers: acquire(), then publish() or abandon(). The dispatcher's
-// thread: pull().
+// The cells of one sink, made on first use. A thread starts at the cell its number gives and
+// claims the first one no other writer holds. Writers: acquire(), then publish() or abandon().
+// The dispatcher's thread: pull().
 class SPDLOG_SDNOTIFY_API status_cells {
 public:
-    static constexpr unsigned shared_cells = 4;
-    static constexpr unsigned cells_per_sink = owned_thread_slots + shared_cells;
+    static constexpr unsigned cells_per_sink = 16;
 
     status_cells() = default;
     ~status_cells() {
@@ -140,30 +126,18 @@ public:
     status_cells(const status_cells &) = delete;
     status_cells &operator=(const status_cells &) = delete;
 
-    // Claims a cell for this thread's record (its seq made odd) and returns it; publish()
-    // releases it. `one_writer` (a _st sink): one cell, whose writers the application orders.
-    // `plain`: the dispatcher issues a process-wide memory barrier before it sleeps
-    // (membarrier), so a cell that only this thread writes is claimed with a plain store;
-    // otherwise with a sequentially consistent read-modify-write, which orders the record
-    // before the look at the dispatcher's idle flag (dispatcher_access::source_changed).
-    // Allocates only the first time a cell is used.
-    status_cell *acquire(bool one_writer, bool plain) {
-        const unsigned slot = one_writer ? 0 : this_thread_slot();
-        if (slot != no_thread_slot) {
-            status_cell *c = cell(slot);
-            if (plain) {
-                c->claimed = c->seq.load(std::memory_order_relaxed) + 1;
-                c->seq.store(c->claimed, std::memory_order_relaxed);
-            } else {
-                c->claimed = c->seq.fetch_add(1, std::memory_order_seq_cst) + 1;
-            }
-            return c;
-        }
-        // More than 16 threads log: the rest share a few cells, one writer at a time.
-        const unsigned first = this_thread_number() % shared_cells;
+    // Claims a cell for this thread's record (its seq made odd by one compare-and-swap) and
+    // returns it; publish() releases it. The compare-and-swap is sequentially consistent: it
+    // orders the record before the writer's look at the dispatcher's idle flag
+    // (dispatcher_access::source_changed), so a sender on its way to sleep cannot miss it.
+    // `one_writer` (a _st sink): one cell, whose writers the application orders. Allocates
+    // only the first time a cell is used. With more than 16 threads writing at the same
+    // moment, a thread yields until a cell is free.
+    status_cell *acquire(bool one_writer) {
+        const unsigned first = one_writer ? 0 : this_thread_number() % cells_per_sink;
         for (;;) {
-            for (unsigned k = 0; k < shared_cells; ++k) {
-                status_cell *c = cell(owned_thread_slots + (first + k) % shared_cells);
+            for (unsigned k = 0; k < cells_per_sink; ++k) {
+                status_cell *c = cell((first + k) % cells_per_sink);
                 std::uint64_t s = c->seq.load(std::memory_order_relaxed);
                 if ((s & 1U) == 0 &&
                     c->seq.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst)) {
@@ -171,7 +145,7 @@ public:
                     return c;
                 }
             }
-            std::this_thread::yield();  // every shared cell is being written this very moment
+            std::this_thread::yield();  // every cell is being written this very moment
         }
     }
     // Gives a claimed cell back unchanged (a record that was filtered out after all).

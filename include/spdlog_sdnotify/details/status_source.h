@@ -30,7 +30,8 @@ struct status_slot {
     std::uint64_t seq = 0;  // bumped by every put()
     std::uint64_t sticky_seq = 0;
 
-    // Longest text kept (longer ones are cut): PID 1 keeps at most 4096 bytes anyway.
+    // Longest text kept (longer ones are cut): twice a datagram's 4096 bytes; the message
+    // builder cuts it again to fit one datagram, marking the cut.
     static constexpr std::size_t max_text = 2 * max_datagram_size;
 
     void reserve() {
@@ -69,8 +70,7 @@ protected:
 struct SPDLOG_SDNOTIFY_API dispatcher_access {
     static void add_source(dispatcher &d, status_source *source);
     static void remove_source(dispatcher &d, status_source *source) noexcept;
-    static void source_changed(dispatcher &d, bool plain_writes) noexcept;
-    static bool plain_writes(const dispatcher &d) noexcept;
+    static void source_changed(dispatcher &d) noexcept;
     // dispatcher_options::sticky_level, for a relaxed load per record.
     static const std::atomic<spdlog::level::level_enum> &sticky_level(const dispatcher &d) noexcept;
 };

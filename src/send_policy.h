@@ -4,9 +4,10 @@
 
 #include <spdlog_sdnotify/export.h>
 
-// What to send and when: a plain class with no thread, no lock and no clock of its own (every
-// call takes `now`), so that it is tested without sleeping. The dispatcher's thread feeds it,
-// asks it for the next datagram, sends, and tells it how the send went.
+// What to send and when (internal, not installed): a plain class with no thread, no lock and no
+// clock of its own (every call takes `now`), so that it is tested without sleeping. The
+// dispatcher's thread feeds it, asks it for the next datagram, sends, and tells it how the send
+// went.
 
 #include <spdlog_sdnotify/message.h>
 
@@ -21,7 +22,8 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-/// How the watchdog ping is justified (see lifecycle_config::watchdog_proof).
+/// What earns a WATCHDOG=1 (lifecycle_keepalive picks it): the `healthy` callback's answer,
+/// `alive_when` records, or else the timer alone.
 enum class watchdog_proof : unsigned char { records, healthy, timer };
 
 struct keepalive_config {
@@ -46,23 +48,24 @@ public:
     };
 
     /// One datagram to send, or a question to answer (health_check).
+    /// What an item asks for: a datagram of one of these kinds, or an answer (health_check).
+    enum class item_type : unsigned char {
+        none,
+        lifecycle,
+        extend,
+        watchdog,
+        health_check,
+        failure,
+        status
+    };
     struct item {
-        enum class kind : unsigned char {
-            none,
-            lifecycle,
-            extend,
-            watchdog,
-            health_check,
-            fatal,
-            status
-        };
-        kind what = kind::none;
+        item_type what = item_type::none;
         std::uint64_t ticket = 0;             // lifecycle
-        const message *msg = nullptr;         // lifecycle, fatal
+        const message *msg = nullptr;         // lifecycle, failure
         std::chrono::microseconds extend{0};  // extend
         bool trigger = false;                 // watchdog: WATCHDOG=trigger rather than =1
         const std::string *text = nullptr;    // status: the text before redaction
-        explicit operator bool() const noexcept { return what != kind::none; }
+        explicit operator bool() const noexcept { return what != item_type::none; }
     };
     /// sent; retry_later: the receiver is full, away or not there yet (the item stays pending);
     /// failed: refused for good (cannot be built), dropped.
@@ -79,8 +82,8 @@ public:
     void lifecycle(std::uint64_t ticket, message m, time_point now);
     /// Tickets up to `through` went out another way (a signal handler sent them itself).
     void delivered_elsewhere(std::uint64_t through, bool stopping_among_them, time_point now);
-    /// A fatal record's STATUS (+ERRNO): only the newest pending one is kept.
-    void fatal(message m);
+    /// A failure_when record's STATUS (+ERRNO): only the newest pending one is kept.
+    void failure(message m);
     /// The newest status text; `sticky`: it also holds against later non-sticky texts for
     /// sticky_for, and replaces a held sticky text at once.
     void status(std::string_view text, bool sticky, time_point now);
@@ -105,8 +108,6 @@ public:
     /// Nothing is waiting to be sent (ignoring min_interval).
     bool idle(time_point now) const;
 
-    bool stopping_sent() const noexcept { return stopping_sent_; }
-    bool ready_sent() const noexcept { return phase_ == phase::running; }
     std::size_t queued() const noexcept { return lifecycle_.size(); }
     /// Tickets up to this one are sent or given up.
     std::uint64_t delivered_through() const noexcept { return next_ticket_ - 1; }
@@ -129,7 +130,7 @@ private:
     std::map<std::uint64_t, message> lifecycle_;
     std::uint64_t next_ticket_ = 1;
     time_point gap_since_{};  // when the front ticket was first seen missing
-    std::optional<message> fatal_;
+    std::optional<message> failure_;
     bool stopping_sent_ = false;
     phase phase_ = phase::starting;
 
