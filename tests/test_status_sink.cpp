@@ -304,10 +304,15 @@ TEST_CASE("eight_threads_logging_at_once", "[status_sink]") {
     fixture f;
     auto log = f.logger();
     std::vector<std::thread> threads;
+    std::atomic<int> finished{0};
     for (int t = 0; t < 8; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 20000; ++i) log->info("thread {} record {}", t, i);
+            ++finished;
         });
+    // Read meanwhile, as PID 1 would: in a slow (sanitizer) build the loop outlasts the 10
+    // datagrams an unread receiver queues, and the sender's backoff then outlasts the flush.
+    while (finished < 8) f.rx.next(20ms);
     for (auto &t : threads) t.join();
     log->info("all done");
     CHECK(f.status_now() == "all done");
