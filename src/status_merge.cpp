@@ -6,8 +6,7 @@
 
 #include <spdlog_sdnotify/message.h>
 
-#include <spdlog/fmt/chrono.h>
-#include <spdlog/fmt/fmt.h>
+#include <time.h>
 
 #include <algorithm>
 #include <ctime>
@@ -26,15 +25,25 @@ std::size_t wire_size(std::string_view text) {
 
 constexpr std::string_view dot = " \xC2\xB7 ";  // " · "
 
+// Plain std (no fmt): the library also builds against spdlog's std::format mode.
 std::string window_text(std::chrono::seconds w) {
     const auto s = w.count();
-    if (s % 3600 == 0) return fmt::format("{} h", s / 3600);
-    if (s % 60 == 0) return fmt::format("{} min", s / 60);
-    return fmt::format("{} s", s);
+    if (s % 3600 == 0) return std::to_string(s / 3600) + " h";
+    if (s % 60 == 0) return std::to_string(s / 60) + " min";
+    return std::to_string(s) + " s";
 }
 
 std::string plural(std::uint64_t n, const char *one) {
-    return fmt::format("{} {}{}", n, one, n == 1 ? "" : "s");
+    return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+}
+
+// The local time of day, as spdlog prints it by default: 14:02:11.
+std::string time_of_day(std::chrono::system_clock::time_point when) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm local{};
+    char buf[16] = "??:??:??";
+    if (::localtime_r(&t, &local) != nullptr) std::strftime(buf, sizeof buf, "%H:%M:%S", &local);
+    return buf;
 }
 
 }  // namespace
@@ -151,9 +160,8 @@ std::string status_merge::suffix(bool head_is_error) const {
         out += " in " + window_text(window_);
     }
     if (has_error_) {
-        const std::time_t t = std::chrono::system_clock::to_time_t(error_.when);
         out += out.empty() ? std::string(dot) : std::string(", ");
-        out += fmt::format("last error at {:%H:%M:%S}", fmt::localtime(t));
+        out += "last error at " + time_of_day(error_.when);
         if (!head_is_error) out += ": " + error_.text;
     }
     return out;
