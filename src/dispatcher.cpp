@@ -1,6 +1,7 @@
 // Copyright (c) 2026 spdlog_sdnotify authors.
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #include <spdlog_sdnotify/dispatcher.h>
+#include <spdlog_sdnotify/details/status_cells.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -105,6 +106,7 @@ struct signal_slot {
     std::uint64_t ticket = 0;  // written while filling, read once claimed
     signal_message kind{};
     std::uint64_t monotonic_usec = 0;
+    std::uint64_t place = 0;  // status_order() when the handler ran
 };
 
 // Members are grouped by who touches them (any thread, the thread only), not by size: one per
@@ -146,7 +148,7 @@ public:
                      std::chrono::system_clock::time_point when) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            own_.put(text, sticky, when);
+            own_.put(text, sticky, when, status_order().fetch_add(1) + 1);
         }
         if (owner_.idle_.exchange(false)) {
             wakeups_.fetch_add(1, std::memory_order_relaxed);
@@ -158,6 +160,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             inbox_.emplace_back(ticket, std::move(msg));
+            inbox_places_.push_back(status_order().load());
         }
         wake();
     }
@@ -166,6 +169,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             inbox_.emplace_back(next_ticket(), std::move(msg));
+            inbox_places_.push_back(status_order().load());
         }
         wake();
     }
@@ -173,6 +177,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             inbox_failure_ = std::move(msg);
+            inbox_failure_place_ = status_order().load();
         }
         wake();
     }
@@ -250,7 +255,7 @@ public:
     // ------------------------------------------------------------------ sources
     void add_source(status_source *s) {
         std::lock_guard<std::mutex> lock(sources_mutex_);
-        sources_.push_back({s, 0});
+        sources_.push_back({s, 0, 0, 0, std::chrono::seconds(0)});
     }
     void remove_source(status_source *s) {
         bool last = false;
@@ -260,8 +265,15 @@ public:
             auto it = std::find_if(sources_.begin(), sources_.end(),
                                    [&](const source_entry &e) { return e.source == s; });
             if (it == sources_.end()) return;
-            if (s->pull(scratch_, it->seen)) merge(scratch_, s);  // its text outlives it
+            if (s->pull(scratch_, it->seen)) {  // its text outlives it
+                merge(scratch_, s);
+                it->errors = scratch_.errors;
+                it->warnings = scratch_.warnings;
+            }
             removed_posted_ += s->posted();
+            // Its counts too: the summary's totals only grow.
+            removed_errors_ += it->errors;
+            removed_warnings_ += it->warnings;
             sources_.erase(it);
             last = sources_.empty();
             any_status = merged_seq_ != 0;
@@ -309,6 +321,7 @@ public:
         e.kind = kind;
         e.monotonic_usec = usec;
         e.ticket = ticket;
+        e.place = status_order().load();  // its text is newer than what was published so far
         e.state.store(signal_slot::pending);
         if (wait) urgent_.store(true);
         wake();
@@ -349,6 +362,10 @@ public:
     bool options_changed_ = false;
     std::vector<std::pair<std::uint64_t, message>> inbox_;
     std::optional<message> inbox_failure_;
+    // Where each lifecycle text sits among the published status texts: status_order() when it
+    // was posted (the display rule compares them: src/status_merge.h).
+    std::vector<std::uint64_t> inbox_places_;
+    std::uint64_t inbox_failure_place_ = 0;
     keepalive_config keepalive_;
     std::function<bool()> healthy_;
     bool keepalive_changed_ = false;
@@ -387,15 +404,19 @@ public:
     struct source_entry {
         status_source *source;
         std::uint64_t seen;
+        std::uint64_t errors = 0, warnings = 0;  // the summary's counts, as last pulled
+        std::chrono::seconds window{0};
     };
     mutable std::mutex sources_mutex_;  // lock order: sources_mutex_, mutex_
     std::vector<source_entry> sources_;
     status_slot scratch_;
     std::uint64_t removed_posted_ = 0;
+    std::uint64_t removed_errors_ = 0, removed_warnings_ = 0;
     // The merged view of every source (under sources_mutex_).
     status_slot merged_;
-    const void *latest_from_ = nullptr;
     std::uint64_t merged_seq_ = 0;
+    // Failures of the application's callbacks on the logging thread (callback_failed()).
+    std::atomic<std::uint64_t> callback_failures_[3] = {};
     std::uint64_t own_seen_ = 0;
 
 private:
@@ -422,6 +443,7 @@ private:
     bool go_idle(steady::time_point now);
     void intake(steady::time_point now);
     bool collect(steady::time_point now);
+    void count_callback_failures();
     void merge(const status_slot &slot, const void *from);
     void feed_status(steady::time_point now);
     void send_due(bool final);
@@ -445,7 +467,7 @@ private:
     std::uint64_t sent_at_barrier_ = 0;  // datagrams sent when the last barrier was
     std::chrono::milliseconds thread_min_interval_{500};
     std::uint64_t fed_seq_ = 0;
-    std::uint64_t fed_sticky_seq_ = 0;
+    std::uint64_t callback_counted_[3] = {};  // callback_failures_ as last seen
     std::string redact_source_, redact_result_;
     bool redact_cached_ = false;
     std::string last_status_datagram_;
@@ -455,30 +477,40 @@ private:
     std::thread thread_;
 };
 
+// Keeps the newest text and the newest error over every source: the ones published last
+// (status_order()), whichever source or thread they came from. Which of them shows is the
+// policy's display rule (src/status_merge.h).
 void sender::merge(const status_slot &slot, const void *from) {
+    (void)from;
     if (slot.seq == 0) return;
-    // Across sources the record time decides; a source's own newer text always wins, so a
-    // clock stepped backwards cannot freeze the status of a single sink.
-    if (merged_.seq == 0 || from == latest_from_ || slot.latest_time >= merged_.latest_time) {
+    const bool by_clock = controls_off().publication_order;  // what 0.1 did
+    if (merged_.seq == 0 || (by_clock ? slot.latest_time >= merged_.latest_time
+                                      : slot.latest_order > merged_.latest_order)) {
         merged_.latest.assign(slot.latest);
         merged_.latest_time = slot.latest_time;
-        latest_from_ = from;
+        merged_.latest_order = slot.latest_order;
         merged_.seq = ++merged_seq_;
     }
-    if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time) &&
-        (merged_.sticky != slot.sticky || merged_.sticky_time != slot.sticky_time)) {
+    if (slot.has_sticky &&
+        (!merged_.has_sticky || (by_clock ? slot.sticky_time >= merged_.sticky_time
+                                          : slot.sticky_order > merged_.sticky_order))) {
         merged_.sticky.assign(slot.sticky);
         merged_.sticky_time = slot.sticky_time;
+        merged_.sticky_order = slot.sticky_order;
         merged_.has_sticky = true;
-        merged_.sticky_seq = ++merged_seq_;
-        merged_.seq = merged_seq_;
+        merged_.seq = ++merged_seq_;
     }
 }
 
 bool sender::collect(steady::time_point now) {
+    count_callback_failures();
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
-        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);
+        if (!e.source->pull(scratch_, e.seen)) continue;
+        e.errors = scratch_.errors;
+        e.warnings = scratch_.warnings;
+        e.window = scratch_.summary_window;
+        merge(scratch_, e.source);
     }
     {
         std::lock_guard<std::mutex> own_lock(mutex_);
@@ -496,24 +528,66 @@ bool sender::collect(steady::time_point now) {
 void sender::feed_status(steady::time_point now) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
     if (merged_.seq == fed_seq_) return;
-    if (merged_.has_sticky && merged_.sticky_seq > fed_sticky_seq_) {
-        policy_.status(merged_.sticky, true, now);
-        fed_sticky_seq_ = merged_.sticky_seq;
+    // The summary's counts first, so that the texts are composed with them.
+    std::chrono::seconds window{0};
+    std::uint64_t errors = removed_errors_, warnings = removed_warnings_;
+    for (const auto &e : sources_) {
+        window = std::max(window, e.window);
+        errors += e.errors;
+        warnings += e.warnings;
     }
-    // The newest text, unless it is that same error.
-    if (merged_.latest != merged_.sticky || merged_.latest_time != merged_.sticky_time ||
-        !merged_.has_sticky)
-        policy_.status(merged_.latest, false, now);
+    policy_.status_summary(window);
+    policy_.status_counts(errors, warnings, now);
+    // Control publication_order: the record's clock as the order, as 0.1 compared.
+    const bool by_clock = controls_off().publication_order;
+    const auto order = [by_clock](std::uint64_t o, std::chrono::system_clock::time_point t) {
+        return by_clock ? static_cast<std::uint64_t>(t.time_since_epoch().count()) : o;
+    };
+    const bool latest_is_error = merged_.has_sticky && merged_.sticky_order == merged_.latest_order;
+    if (merged_.has_sticky && !latest_is_error)
+        policy_.status(merged_.sticky, order(merged_.sticky_order, merged_.sticky_time), true, now,
+                       merged_.sticky_time);
+    policy_.status(merged_.latest, order(merged_.latest_order, merged_.latest_time),
+                   latest_is_error, now, merged_.latest_time);
     fed_seq_ = merged_.seq;
+}
+
+// The application's callbacks that threw on the logging thread: counted there, said here once
+// per kind, with how often so far (dispatcher::stats::failures keeps counting).
+void sender::count_callback_failures() {
+    static constexpr const char *what[] = {"status_sink: the filter threw",
+                                           "status_sink: the formatter threw",
+                                           "lifecycle: a rule threw"};
+    bool said = false;
+    for (int i = 0; i < 3; ++i) {
+        const std::uint64_t n = callback_failures_[i].load(std::memory_order_relaxed);
+        if (n == callback_counted_[i]) continue;
+        const bool first = callback_counted_[i] == 0;
+        std::lock_guard<std::mutex> lock(mutex_);
+        stats_.failures += n - callback_counted_[i];
+        callback_counted_[i] = n;
+        if (!first) continue;
+        said = true;
+        diagnostics_.push_back({errc::callback_failed,
+                                std::string(what[i]) + " for " + std::to_string(n) +
+                                    " record(s) so far (each one is counted in "
+                                    "dispatcher::stats().failures, not said again)"});
+    }
+    // Now, not next round: a flush() answered in this round has it said before it returns.
+    if (said) deliver_reports();
 }
 
 void sender::intake(steady::time_point now) {
     std::vector<std::pair<std::uint64_t, message>> posted;
+    std::vector<std::uint64_t> places;
     std::optional<message> failure;
+    std::uint64_t failure_place = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         posted.swap(inbox_);
+        places.swap(inbox_places_);
         failure.swap(inbox_failure_);
+        failure_place = inbox_failure_place_;
         if (options_changed_) {
             options_changed_ = false;
             policy_.set_options({options_.min_interval, options_.sticky_for});
@@ -539,6 +613,7 @@ void sender::intake(steady::time_point now) {
         int expected = signal_slot::pending;
         if (!e.state.compare_exchange_strong(expected, signal_slot::claimed)) continue;
         posted.emplace_back(e.ticket, make_signal_message(e.kind, e.monotonic_usec));
+        places.push_back(e.place);
         e.state.store(signal_slot::free);
     }
     if (const auto n = out_of_order_.exchange(0); n != 0) {
@@ -551,18 +626,20 @@ void sender::intake(steady::time_point now) {
                                                   "sent directly, possibly out of order"});
     }
     // Sent by signal handlers themselves.
-    policy_.delivered_elsewhere(delivered_through_.load(), stopping_sent_.load(), now);
-    for (auto &p : posted) {
+    policy_.delivered_elsewhere(delivered_through_.load(), stopping_sent_.load(), now,
+                                status_order().load());
+    for (std::size_t i = 0; i < posted.size(); ++i) {
+        auto &p = posted[i];
         if (thread_redact_ && p.second.status_text() != nullptr) {
             // Redaction must not hold the lifecycle message back: its text follows on its own.
             std::string text = *p.second.status_text();
             p.second.erase("STATUS");
-            policy_.status(text, false, now);
+            policy_.lifecycle_status(text, places[i], now);
             if (p.second.empty()) continue;
         }
-        policy_.lifecycle(p.first, std::move(p.second), now);
+        policy_.lifecycle(p.first, std::move(p.second), now, places[i]);
     }
-    if (failure) policy_.failure(std::move(*failure));
+    if (failure) policy_.failure(std::move(*failure), failure_place);
     if (progress_.exchange(false)) policy_.progress();
     if (alive_.exchange(false)) policy_.alive(now);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1003,6 +1080,18 @@ bool lifecycle_link::forked(const dispatcher &d) noexcept { return d.impl_ && d.
 
 void dispatcher_access::add_source(dispatcher &d, status_source *source) {
     if (d.impl_ && !d.impl_->forked()) d.impl_->add_source(source);
+}
+void dispatcher_access::callback_failed(dispatcher &d, callback which) noexcept {
+    if (!d.impl_ || d.impl_->forked()) return;
+    // What 0.1 did: a lock and a wake-up each time (and on_error on this thread, its control).
+    if (controls_off().callback_count || controls_off().on_error_thread) {
+        d.report(errc::callback_failed, "status_sink: filter or formatter threw");
+        return;
+    }
+    // The first failure of its kind wakes an idle sender (once); the rest only count.
+    if (d.impl_->callback_failures_[static_cast<int>(which)].fetch_add(
+            1, std::memory_order_relaxed) == 0)
+        d.wake();
 }
 void dispatcher_access::remove_source(dispatcher &d, status_source *source) noexcept {
     if (!d.impl_ || d.impl_->forked()) return;
