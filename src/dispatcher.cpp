@@ -568,10 +568,10 @@ void sender::count_callback_failures() {
         callback_counted_[i] = n;
         if (!first) continue;
         said = true;
-        diagnostics_.push_back({errc::callback_failed,
-                                std::string(what[i]) + " for " + std::to_string(n) +
-                                    " record(s) so far (each one is counted in "
-                                    "dispatcher::stats().failures, not said again)"});
+        diagnostics_.push_back(
+            {errc::callback_failed, std::string(what[i]) + " for " + std::to_string(n) +
+                                        " record(s) so far (each one is counted in "
+                                        "dispatcher::stats().failures, not said again)"});
     }
     // Now, not next round: a flush() answered in this round has it said before it returns.
     if (said) deliver_reports();

@@ -57,16 +57,16 @@ struct status_sink_config {
  *
  * The logging thread claims one of the sink's 16 latest-wins cells with one compare-and-swap,
  * copies the text into it and numbers it (one fetch_add on a process-wide counter: the newest
- * text is the one published last, whatever the records' clock says): no lock shared between loggers (spdlog's base_sink mutex is not
- * used), no syscall unless the dispatcher's thread sleeps, no allocation, no waiting on
- * systemd, so loggers that share the sink do not serialise on it. Only when 16 threads write at
- * the same moment does another one yield until a cell is free; after a pattern change, each
- * cell clones it once under a mutex. The dispatcher's thread
- * sends the newest text, coalesced and rate-limited. The raw payload is sent unless this sink
- * has a pattern of its own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink
- * are ignored unless status_sink_config::follow_logger_pattern. flush() sends nothing and never
- * waits, so flush_on(info) keeps the rate limit; dispatcher::flush() waits, as do
- * spdlog::shutdown() and the destruction of the last status sink (bounded).
+ * text is the one published last, whatever the records' clock says): no lock shared between loggers
+ * (spdlog's base_sink mutex is not used), no syscall unless the dispatcher's thread sleeps, no
+ * allocation, no waiting on systemd, so loggers that share the sink do not serialise on it. Only
+ * when 16 threads write at the same moment does another one yield until a cell is free; after a
+ * pattern change, each cell clones it once under a mutex. The dispatcher's thread sends the newest
+ * text, coalesced and rate-limited. The raw payload is sent unless this sink has a pattern of its
+ * own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink are ignored unless
+ * status_sink_config::follow_logger_pattern. flush() sends nothing and never waits, so
+ * flush_on(info) keeps the rate limit; dispatcher::flush() waits, as do spdlog::shutdown() and the
+ * destruction of the last status sink (bounded).
  *
  * `status_sink_st` is for one logging thread at a time, as spdlog's _st sinks (a single cell).
  *
