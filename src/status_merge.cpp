@@ -68,14 +68,7 @@ void status_merge::published(std::string_view text, std::uint64_t order, bool er
         if (hold_ended_at_ < p) hold(now);
         changed = true;
     }
-    if (!has_newest_ || newest_.at < p) {
-        newest_.text.assign(text.data(), text.size());
-        newest_.at = p;
-        newest_.when = when;
-        newest_.known = true;
-        has_newest_ = true;
-        changed = true;
-    }
+    if (take_newest(text, p, when)) changed = true;
     if (top_ < p) top_ = p;
     if (changed) compose();
 }
@@ -98,14 +91,18 @@ void status_merge::lifecycle_text(std::string_view text, bool error, wall_time w
     } else if (!is_the_error) {
         end_holds(p);  // a new state: what went wrong before it is the summary's to say
     }
-    if (!has_newest_ || newest_.at < p) {
-        newest_.text.assign(text.data(), text.size());
-        newest_.at = p;
-        newest_.when = when;
-        newest_.known = true;
-        has_newest_ = true;
-    }
+    take_newest(text, p, when);
     compose();
+}
+
+bool status_merge::take_newest(std::string_view text, place p, wall_time when) {
+    if (has_newest_ && !(newest_.at < p)) return false;
+    newest_.text.assign(text.data(), text.size());
+    newest_.at = p;
+    newest_.when = when;
+    newest_.known = true;
+    has_newest_ = true;
+    return true;
 }
 
 void status_merge::lifecycle_unknown(std::uint64_t order, time_point now) {

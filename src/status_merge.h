@@ -96,6 +96,8 @@ private:
         if (hold_ended_at_ < p) hold_ended_at_ = p;
         if (has_error_ && error_.at < p) holding_ = false;
     }
+    // `text` becomes the newest if it stands after it; true if it did.
+    bool take_newest(std::string_view text, place p, wall_time when);
     void compose();
     std::string suffix(bool head_is_error) const;
 

@@ -233,16 +233,23 @@ int child_service_leaving_by(const std::string &address, const std::string &how)
 
 }  // namespace
 
-TEST_CASE("the_last_line_arrives_at_exit_with_one_barrier", "[lifecycle][exit]") {
-    const std::string how = GENERATE("exit", "shutdown-exit", "shutdown-_exit", "return");
-    fake_receiver rx;
+namespace {
+// The child above, read while it runs (the barrier needs a receiver that reads); its status.
+int leave_by(fake_receiver &rx, const std::string &how) {
     const pid_t pid = fork();
     if (pid == 0) child_service_leaving_by(rx.address(), how);
-    // Read while the child runs: the barrier needs a receiver that reads.
     rx.drain(1500ms);
     int status = 0;
     waitpid(pid, &status, 0);
     rx.drain(100ms);
+    return status;
+}
+}  // namespace
+
+TEST_CASE("the_last_line_arrives_at_exit_with_one_barrier", "[lifecycle][exit]") {
+    const std::string how = GENERATE("exit", "shutdown-exit", "shutdown-_exit", "return");
+    fake_receiver rx;
+    const int status = leave_by(rx, how);
     INFO("left by " << how);
     CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
     CHECK(rx.model.ready_count() == 1);
@@ -253,21 +260,13 @@ TEST_CASE("the_last_line_arrives_at_exit_with_one_barrier", "[lifecycle][exit]")
 // A controls build switches each path off in turn: without it, that way out loses the line.
 TEST_CASE("exit_delivers_the_last_line", "[lifecycle][exit]") {
     fake_receiver rx;
-    const pid_t pid = fork();
-    if (pid == 0) child_service_leaving_by(rx.address(), "exit");
-    rx.drain(1500ms);
-    waitpid(pid, nullptr, 0);
-    rx.drain(100ms);
+    leave_by(rx, "exit");
     CHECK(rx.model.status_text() == "line 3, the last");
 }
 
 TEST_CASE("spdlog_shutdown_delivers_the_last_line_before_exit", "[lifecycle][exit]") {
     fake_receiver rx;
-    const pid_t pid = fork();
-    if (pid == 0) child_service_leaving_by(rx.address(), "shutdown-_exit");
-    rx.drain(1500ms);
-    waitpid(pid, nullptr, 0);
-    rx.drain(100ms);
+    leave_by(rx, "shutdown-_exit");
     CHECK(rx.model.status_text() == "line 3, the last");
 }
 
