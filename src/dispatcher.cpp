@@ -16,6 +16,21 @@
 
 namespace spdlog_sdnotify {
 namespace details {
+namespace {
+
+// Hands a request to the sender `s` (null: none, or a forked child); one that cannot be queued
+// (out of memory) is reported, not thrown.
+template <typename Call>
+void ask(dispatcher &d, sender *s, const char *lost, Call &&call) noexcept {
+    if (s == nullptr) return;
+    try {
+        call(*s);
+    } catch (...) {
+        d.report(std::make_error_code(std::errc::not_enough_memory), lost);
+    }
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------- lifecycle_link
 
@@ -32,15 +47,9 @@ std::uint64_t lifecycle_link::transition(dispatcher &d, unsigned from_mask,
     }
 }
 void lifecycle_link::post(dispatcher &d, std::uint64_t ticket, message m) noexcept {
-    sender *s = d.live();
-    if (s == nullptr) return;
-    try {
-        s->post(ticket, std::move(m));
-    } catch (...) {
-        // The ticket stays missing (later messages wait for it ≤ 100 ms): not silently.
-        d.report(std::make_error_code(std::errc::not_enough_memory),
-                 "queueing a lifecycle message (it is lost)");
-    }
+    // A lost one leaves its ticket missing (later messages wait for it ≤ 100 ms): not silently.
+    ask(d, d.live(), "queueing a lifecycle message (it is lost)",
+        [&](sender &s) { s.post(ticket, std::move(m)); });
 }
 bool lifecycle_link::final_delivery(dispatcher &d) noexcept {
     sender *s = d.live();
@@ -56,14 +65,8 @@ void lifecycle_link::from_signal(dispatcher &d, std::uint64_t ticket, signal_mes
     if (sender *s = d.live()) s->signals().from_signal(ticket, kind, usec, wait);
 }
 void lifecycle_link::failure(dispatcher &d, message m) noexcept {
-    sender *s = d.live();
-    if (s == nullptr) return;
-    try {
-        s->failure(std::move(m));
-    } catch (...) {
-        d.report(std::make_error_code(std::errc::not_enough_memory),
-                 "queueing the failure status (it is lost)");
-    }
+    ask(d, d.live(), "queueing the failure status (it is lost)",
+        [&](sender &s) { s.failure(std::move(m)); });
 }
 void lifecycle_link::set_keepalive(dispatcher &d, const keepalive_config &k,
                                    std::function<bool()> healthy) {
@@ -77,13 +80,7 @@ void lifecycle_link::alive(dispatcher &d) noexcept {
     if (d.impl_) d.impl_->alive();
 }
 void lifecycle_link::diagnose(dispatcher &d, std::string what) noexcept {
-    sender *s = d.live();
-    if (s == nullptr) return;
-    try {
-        s->diagnose(std::move(what));
-    } catch (...) {
-        d.report(std::make_error_code(std::errc::not_enough_memory), "queueing a diagnostic");
-    }
+    ask(d, d.live(), "queueing a diagnostic", [&](sender &s) { s.diagnose(std::move(what)); });
 }
 void lifecycle_link::set_periodic(dispatcher &d, std::function<void()> check) {
     if (sender *s = d.live()) s->set_periodic(std::move(check));
@@ -94,14 +91,8 @@ void dispatcher_access::add_source(dispatcher &d, status_source *source) {
     if (sender *s = d.live()) s->add_source(source);
 }
 void dispatcher_access::remove_source(dispatcher &d, status_source *source) noexcept {
-    sender *s = d.live();
-    if (s == nullptr) return;
-    try {
-        s->remove_source(source);
-    } catch (...) {
-        d.report(std::make_error_code(std::errc::not_enough_memory),
-                 "delivering the status of a sink that goes away");
-    }
+    ask(d, d.live(), "delivering the status of a sink that goes away",
+        [&](sender &s) { s.remove_source(source); });
 }
 
 }  // namespace details
@@ -136,8 +127,7 @@ dispatcher::dispatcher(std::shared_ptr<spdlog_sdnotify::notifier> n, dispatcher_
       enabled_(notifier_ != nullptr && notifier_->enabled()),
       sticky_level_(options.sticky_level) {
     if (!enabled_) return;  // outside systemd: no thread, every call returns at once
-    impl_ =
-        std::make_unique<details::sender>(*notifier_, std::move(options), idle_, state_word_);
+    impl_ = std::make_unique<details::sender>(*notifier_, std::move(options), idle_, state_word_);
     impl_->start();
     static std::once_flag registered;
     std::call_once(registered, [] { std::atexit(deliver_at_exit); });
@@ -190,13 +180,8 @@ void dispatcher::post_status(std::string_view text, bool sticky,
 }
 
 void dispatcher::post(message msg) noexcept {
-    details::sender *s = live();
-    if (s == nullptr) return;
-    try {
-        s->post(std::move(msg));
-    } catch (const std::bad_alloc &) {
-        report(std::make_error_code(std::errc::not_enough_memory), "queueing a lifecycle message");
-    }
+    details::ask(*this, live(), "queueing a lifecycle message",
+                 [&](details::sender &s) { s.post(std::move(msg)); });
 }
 
 bool dispatcher::flush(std::chrono::milliseconds timeout) noexcept {
@@ -218,9 +203,7 @@ void dispatcher::report(std::error_code error, std::string_view what) noexcept {
     }
 }
 
-bool dispatcher::stopping() const noexcept {
-    return impl_ && impl_->signals().stopping_sent();
-}
+bool dispatcher::stopping() const noexcept { return impl_ && impl_->signals().stopping_sent(); }
 
 dispatcher::counters dispatcher::stats() const {
     const details::sender *s = live();

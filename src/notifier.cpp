@@ -354,13 +354,13 @@ notify_result send_built(notifier &n, Build &&build) noexcept {
         return notify_result::failed(std::make_error_code(std::errc::not_enough_memory));
     }
 }
+void with_status(message &m, std::string_view status_text) {
+    if (!status_text.empty()) m.status(status_text);
+}
 }  // namespace
 
 notify_result notifier::ready(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.ready();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.ready(), status_text); });
 }
 
 notify_result notifier::status(std::string_view text) noexcept {
@@ -368,17 +368,11 @@ notify_result notifier::status(std::string_view text) noexcept {
 }
 
 notify_result notifier::stopping(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.stopping();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.stopping(), status_text); });
 }
 
 notify_result notifier::reloading(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.reloading();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.reloading(), status_text); });
 }
 
 notify_result notifier::watchdog() noexcept {

@@ -12,6 +12,9 @@
 
 namespace spdlog_sdnotify {
 namespace details {
+namespace {
+using steady = std::chrono::steady_clock;
+}  // namespace
 
 bool retryable(std::error_code ec) noexcept {
     if (ec.category() != std::system_category()) return false;
@@ -118,10 +121,10 @@ void reporter::failed(std::error_code ec, const char *what) {
 // To on_error at most once a second; without one, to stderr (where the journal keeps it) at
 // most once a minute, so that a receiver gone for good does not fill the journal.
 bool reporter::emit(std::error_code ec, std::string_view what) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = steady::now();
     const auto interval = on_error_ ? std::chrono::seconds(1) : std::chrono::seconds(60);
     if ((!on_error_ && !to_stderr_) ||
-        (last_report_ != std::chrono::steady_clock::time_point{} && now - last_report_ < interval)) {
+        (last_report_ != steady::time_point{} && now - last_report_ < interval)) {
         ++suppressed_;
         return false;
     }
