@@ -7,6 +7,9 @@
 // console or file sink it would have anyway. Heap allocations per record are counted on the
 // logging threads (operator new is replaced here). Run: scripts/bench.sh
 //   single            one thread: status sink vs a second null_sink_mt; vs a lone null_sink_mt
+//   single_summary    one thread: the status sink with status_sink_config::summary vs without
+//   order/N           N threads on own loggers, each record also taking a number from one
+//                     shared counter (what details::status_order() costs) vs the same without
 //   same_text         one thread logging the same text again and again (nothing new to send)
 //   below_level       a record below the status sink's level
 //   own_loggers/N     N threads, each on its own logger, all sharing one status sink
@@ -168,6 +171,37 @@ void single_status(benchmark::State &state) {
     spdlog::logger l("bench", {null_sink(), shared_status_sink()});
     log_records(state, l);
 }
+void single_summary(benchmark::State &state) {
+    static auto sink = [] {
+        spdlog_sdnotify::status_sink_config c;
+        c.dispatcher = bench_dispatcher();
+        c.summary = true;
+        return std::make_shared<spdlog_sdnotify::status_sink_mt>(c);
+    }();
+    spdlog::logger l("bench", {null_sink(), sink});
+    log_records(state, l);
+}
+// The publication order's shared counter alone, on loggers that share nothing else.
+struct counting_null_sink final : spdlog::sinks::sink {
+    void log(const spdlog::details::log_msg &) override {
+        benchmark::DoNotOptimize(order().fetch_add(1, std::memory_order_relaxed));
+    }
+    void flush() override {}
+    void set_pattern(const std::string &) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    static std::atomic<std::uint64_t> &order() {
+        alignas(64) static std::atomic<std::uint64_t> counter{0};
+        return counter;
+    }
+};
+void order_base(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), null_sink()});
+    log_records(state, l);
+}
+void order_counter(benchmark::State &state) {
+    spdlog::logger l("bench", {null_sink(), std::make_shared<counting_null_sink>()});
+    log_records(state, l);
+}
 void single_status_only(benchmark::State &state) {
     spdlog::logger l("bench", shared_status_sink());
     log_records(state, l);
@@ -272,6 +306,9 @@ BENCHMARK(single_base);
 BENCHMARK(single_alone);
 BENCHMARK(single_status);
 BENCHMARK(single_status_only);
+BENCHMARK(single_summary);
+BENCHMARK(order_base)->Threads(2)->Threads(8)->UseRealTime();
+BENCHMARK(order_counter)->Threads(2)->Threads(8)->UseRealTime();
 BENCHMARK(same_text_base);
 BENCHMARK(same_text_status);
 BENCHMARK(below_level_base);
@@ -353,6 +390,11 @@ int main(int argc, char **argv) {
                     ok ? "ok" : "MISSED");
     };
     row("1 thread: + status sink vs + second null_sink_mt", "single_status", "single_base", 1.15);
+    row("1 thread: status sink with summary vs without", "single_summary", "single_status", 1.05);
+    row("2 threads: + one shared counter (publication order) vs without", "order_counter/2",
+        "order_base/2", 1.3);
+    row("8 threads: + one shared counter (publication order) vs without", "order_counter/8",
+        "order_base/8", 1.3);
     row("1 thread: status sink alone vs null_sink_mt alone (stretch)", "single_status_only",
         "single_alone", 1.0);
     row("1 thread: the same text every record", "same_text_status", "same_text_base", 1.1);

@@ -32,6 +32,10 @@ struct controls {
     bool exit_delivery = false;      // exit() delivers nothing that a sink still holds
     bool attachment = false;         // the last logger letting go of the lifecycle delivers nothing
     bool barrier_once = false;       // every final delivery ends with a barrier, sent or not
+    bool publication_order = false;  // the newest text is picked by the record's clock
+    bool lifecycle_text = false;     // a lifecycle text on screen is not the newest line
+    bool callback_count = false;     // a throwing callback is reported (lock, wake) each time
+    bool summary_fit = false;        // the summary is appended even if it cuts the newest line
 };
 
 #if defined(SPDLOG_SDNOTIFY_NEGATIVE_CONTROLS)
@@ -57,6 +61,10 @@ inline const controls &controls_off() noexcept {
         off.exit_delivery = is("exit_delivery");
         off.attachment = is("attachment");
         off.barrier_once = is("barrier_once");
+        off.publication_order = is("publication_order");
+        off.lifecycle_text = is("lifecycle_text");
+        off.callback_count = is("callback_count");
+        off.summary_fit = is("summary_fit");
         return off;
     }();
     return c;

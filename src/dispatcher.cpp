@@ -90,6 +90,16 @@ bool lifecycle_link::forked(const dispatcher &d) noexcept { return d.impl_ && d.
 void dispatcher_access::add_source(dispatcher &d, status_source *source) {
     if (sender *s = d.live()) s->add_source(source);
 }
+void dispatcher_access::callback_failed(dispatcher &d, callback which) noexcept {
+    sender *s = d.live();
+    if (s == nullptr) return;
+    // What 0.1 did: a lock and a wake-up each time (and on_error on this thread, its control).
+    if (controls_off().callback_count || controls_off().on_error_thread) {
+        d.report(errc::callback_failed, "status_sink: filter or formatter threw");
+        return;
+    }
+    s->callback_failed(which);
+}
 void dispatcher_access::remove_source(dispatcher &d, status_source *source) noexcept {
     ask(d, d.live(), "delivering the status of a sink that goes away",
         [&](sender &s) { s.remove_source(source); });

@@ -210,7 +210,8 @@ void lifecycle_sink<Mutex>::log(const spdlog::details::log_msg &msg) {
     try {
         state_->on_record(msg);
     } catch (...) {
-        state_->target->report(errc::callback_failed, "lifecycle: a rule threw");
+        // Counted, said once by the dispatcher's thread: no lock or syscall per record.
+        details::dispatcher_access::callback_failed(*state_->target, details::callback::rule);
     }
     // The lifecycle first (a READY record carries its own text), then the status text.
     if (status_ && status_->accepts(msg.level)) status_->log(msg);

@@ -2,7 +2,7 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #include "lifecycle_wiring.h"
 
-#include <spdlog/fmt/fmt.h>
+#include <spdlog/common.h>
 #include <spdlog/spdlog.h>
 
 #include <signal.h>
@@ -26,8 +26,8 @@ const char *signal_name(int sig) {
 // "logger 'http' at warning", or "the default logger '' at warning".
 std::string described(const std::string &name, bool is_default, spdlog::level::level_enum l) {
     const auto v = spdlog::level::to_string_view(l);
-    return fmt::format("{} '{}' at {}", is_default ? "the default logger" : "logger", name,
-                       std::string_view(v.data(), v.size()));
+    return spdlog::fmt_lib::format("{} '{}' at {}", is_default ? "the default logger" : "logger",
+                                   name, std::string_view(v.data(), v.size()));
 }
 
 std::string_view level_name(spdlog::level::level_enum l) {
@@ -92,7 +92,7 @@ void lifecycle_wiring::check_handlers() {
     for (const int sig : replaced_signal_handlers()) {
         if (!once(said_, std::string("handler ") + signal_name(sig))) continue;
         const bool hup = sig == SIGHUP;
-        say(fmt::format(
+        say(spdlog::fmt_lib::format(
             "the {} handler was replaced after the lifecycle was set up; it is left as it is, so "
             "{} is sent only if that handler calls the one it replaced. Install signal handlers "
             "before the lifecycle (or service), or chain to the previous handler.",
@@ -157,12 +157,12 @@ void lifecycle_wiring::check_levels(const std::vector<logger_seen> &loggers) {
             hiding += (hiding.empty() ? "" : ", ") + described(l.name, l.is_default, l.level);
         }
         if (any_shows || hiding.empty()) continue;
-        if (!once(said_, fmt::format("level {} {}", n.name, hiding))) continue;
-        say(
-            fmt::format("{} drops the {} records that {} needs: {}. Set the level to {} "
-                        "or lower (spdlog::set_level, logger->set_level), or give the rule a "
-                        "record that is still logged (rule.at_least(...)).",
-                        hiding, level_name(level), n.name, n.consequence, level_name(level)));
+        if (!once(said_, spdlog::fmt_lib::format("level {} {}", n.name, hiding))) continue;
+        say(spdlog::fmt_lib::format(
+            "{} drops the {} records that {} needs: {}. Set the level to {} "
+            "or lower (spdlog::set_level, logger->set_level), or give the rule a "
+            "record that is still logged (rule.at_least(...)).",
+            hiding, level_name(level), n.name, n.consequence, level_name(level)));
     }
 }
 
@@ -189,14 +189,15 @@ void lifecycle_wiring::check_reload() {
     const std::int64_t waited_ms = (monotonic_now_ns() - s_.reload_began_ns.load()) / 1000000;
     if (waited_ms < timeout.count()) return;
     const auto seconds = static_cast<double>(timeout.count()) / 1000.0;
-    if (!s_.to_ready(fmt::format("reload not confirmed within {:g} s (see the log)", seconds)))
+    if (!s_.to_ready(
+            spdlog::fmt_lib::format("reload not confirmed within {:g} s (see the log)", seconds)))
         return;
-    say(
-        fmt::format("a reload was not confirmed within reload_timeout ({:g} s): READY=1 was sent "
-                    "so that systemctl reload returns. Check that reloaded_when matches the line "
-                    "the reload logs, or that a failed reload logs an error "
-                    "(reload_failed_when).",
-                    seconds));
+    say(spdlog::fmt_lib::format(
+        "a reload was not confirmed within reload_timeout ({:g} s): READY=1 was sent "
+        "so that systemctl reload returns. Check that reloaded_when matches the line "
+        "the reload logs, or that a failed reload logs an error "
+        "(reload_failed_when).",
+        seconds));
 }
 
 }  // namespace details

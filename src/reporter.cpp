@@ -55,6 +55,30 @@ std::uint64_t reporter::failures() const {
     return failures_;
 }
 
+// Counted on the logging thread, said here once per kind (dispatcher::stats().failures keeps
+// counting).
+bool reporter::count_callback_failures() {
+    static constexpr const char *what[] = {"status_sink: the filter threw",
+                                           "status_sink: the formatter threw",
+                                           "lifecycle: a rule threw"};
+    bool said = false;
+    for (int i = 0; i < 3; ++i) {
+        const std::uint64_t n = callback_failures_[i].load(std::memory_order_relaxed);
+        if (n == callback_counted_[i]) continue;
+        const bool first = callback_counted_[i] == 0;
+        std::lock_guard<std::mutex> lock(mutex_);
+        failures_ += n - callback_counted_[i];
+        callback_counted_[i] = n;
+        if (!first) continue;
+        said = true;
+        diagnostics_.push_back(
+            {errc::callback_failed, std::string(what[i]) + " for " + std::to_string(n) +
+                                        " record(s) so far (each one is counted in "
+                                        "dispatcher::stats().failures, not said again)"});
+    }
+    return said;
+}
+
 void reporter::use(error_handler on_error, bool to_stderr) {
     on_error_ = std::move(on_error);
     to_stderr_ = to_stderr;

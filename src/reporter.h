@@ -6,9 +6,11 @@
 // to stderr (once a minute), always from the sender's thread. A lasting outage and an unusable
 // NOTIFY_SOCKET are said once, not once an interval.
 
+#include <spdlog_sdnotify/details/status_source.h>
 #include <spdlog_sdnotify/dispatcher.h>
 #include <spdlog_sdnotify/notifier.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -33,12 +35,21 @@ public:
     // A wiring mistake, said once by its caller: never rate-limited away.
     void diagnose(std::string what, std::error_code ec = errc::wiring);
     std::uint64_t failures() const;
+    // A callback of the application threw on the logging thread: one relaxed add, no lock.
+    // True for the first failure of its kind (the caller wakes an idle sender, once).
+    bool callback_failed(callback which) noexcept {
+        return callback_failures_[static_cast<int>(which)].fetch_add(
+                   1, std::memory_order_relaxed) == 0;
+    }
 
     // The sender's thread.
     void use(error_handler on_error, bool to_stderr);
     void deliver();
     void failed(std::error_code ec, const char *what);
     void got_through() noexcept { outage_ = {}; }
+    // The callbacks' new failures into failures(); the first of each kind queued to be said,
+    // with how often so far. True if one was queued (deliver() says it).
+    bool count_callback_failures();
 
 private:
     bool emit(std::error_code ec, std::string_view what);
@@ -60,6 +71,8 @@ private:
     std::chrono::steady_clock::time_point last_report_{};
     std::error_code outage_;  // said once and failing since (cleared by a send that got through)
     std::uint64_t suppressed_ = 0;
+    std::atomic<std::uint64_t> callback_failures_[3] = {};  // by callback, any thread
+    std::uint64_t callback_counted_[3] = {};                // callback_failures_ as last seen
 };
 
 }  // namespace details

@@ -33,14 +33,15 @@ void send_policy::schedule_keepalive(time_point now) {
     if (phase_ != phase::running && keepalive_.extend.count() > 0) next_extend_at_ = now;
 }
 
-void send_policy::lifecycle(std::uint64_t ticket, message m, time_point now) {
+void send_policy::lifecycle(std::uint64_t ticket, message m, time_point now, std::uint64_t place) {
     if (ticket < next_ticket_) return;  // already delivered (or given up on): exactly once
     if (lifecycle_.empty() && ticket != next_ticket_) gap_since_ = now;
+    if (m.status_text() != nullptr) places_[ticket] = place;
     lifecycle_.emplace(ticket, std::move(m));
 }
 
 void send_policy::delivered_elsewhere(std::uint64_t through, bool stopping_among_them,
-                                      time_point now) {
+                                      time_point now, std::uint64_t place) {
     if (stopping_among_them && !stopping_sent_) {
         stopping_sent_ = true;
         phase_ = phase::stopping;
@@ -48,22 +49,21 @@ void send_policy::delivered_elsewhere(std::uint64_t through, bool stopping_among
         schedule_keepalive(now);
     }
     if (through < next_ticket_) return;
+    // Every datagram a handler sends carries a STATUS: on screen now, and newer than any text
+    // merged so far. Its text is not known here, so nothing is compared against it.
+    if (!controls_off().lifecycle_text) {
+        status_.lifecycle_unknown(place, now);
+        sent_valid_ = false;
+    }
     next_ticket_ = through + 1;
     lifecycle_.erase(lifecycle_.begin(), lifecycle_.upper_bound(through));
+    places_.erase(places_.begin(), places_.upper_bound(through));
     gap_since_ = now;
 }
 
-void send_policy::failure(message m) { failure_ = std::move(m); }
-
-void send_policy::status(std::string_view text, bool sticky, time_point now) {
-    latest_.assign(text.data(), text.size());
-    has_status_ = true;
-    if (sticky) {
-        // A newer error replaces the held one at once; only ordinary texts wait for the hold.
-        sticky_.assign(text.data(), text.size());
-        has_sticky_ = true;
-        sticky_until_ = now + options_.sticky_for;
-    }
+void send_policy::failure(message m, std::uint64_t place) {
+    failure_ = std::move(m);
+    failure_place_ = place;
 }
 
 void send_policy::health(bool ok, time_point now) {
@@ -77,8 +77,9 @@ void send_policy::health(bool ok, time_point now) {
 }
 
 bool send_policy::status_pending(time_point now) const {
-    if (!has_status_) return false;
-    return !sent_valid_ || shown(now) != sent_text_;
+    const std::string *shown = status_.wanted(now);
+    if (shown == nullptr) return false;
+    return !sent_valid_ || *shown != sent_text_;
 }
 
 // The front message may go: it is the next ticket, or the missing one is given up on.
@@ -170,13 +171,13 @@ send_policy::item send_policy::next(time_point now, bool final) {
     }
     if (status_pending(now) && (final || now >= next_status_at_)) {
         it.what = item_type::status;
-        it.text = &shown(now);
+        it.text = status_.wanted(now);
         return it;
     }
     return it;
 }
 
-void send_policy::after_lifecycle_sent(const message &m, time_point now) {
+void send_policy::after_lifecycle_sent(const message &m, std::uint64_t place, time_point now) {
     if (m.has("STOPPING")) {
         stopping_sent_ = true;
         phase_ = phase::stopping;
@@ -187,8 +188,19 @@ void send_policy::after_lifecycle_sent(const message &m, time_point now) {
         phase_ = phase::running;
         schedule_keepalive(now);
     }
-    if (const std::string *text = m.status_text(); text != nullptr && *text == shown(now)) {
-        sent_text_ = *text;  // shown now: the status path need not send it again
+    if (const std::string *text = m.status_text(); text != nullptr) {
+        // On screen now: newer than every text merged so far (the display rule says what
+        // follows it), and the status path need not send it again.
+        if (controls_off().lifecycle_text) {
+            const std::string *shown = status_.wanted(now);
+            if (shown != nullptr && *text == *shown) {
+                sent_text_ = *text;
+                sent_valid_ = true;
+            }
+            return;
+        }
+        status_.lifecycle_text(*text, false, std::chrono::system_clock::now(), now, place);
+        sent_text_ = *text;
         sent_valid_ = true;
     }
 }
@@ -204,9 +216,11 @@ void send_policy::done(const item &it, outcome result, time_point now) {
     switch (it.what) {
         case item_type::lifecycle: {
             auto node = lifecycle_.extract(it.ticket);
+            auto place = places_.extract(it.ticket);
             next_ticket_ = it.ticket + 1;
             gap_since_ = now;
-            if (result == outcome::sent && node) after_lifecycle_sent(node.mapped(), now);
+            if (result == outcome::sent && node)
+                after_lifecycle_sent(node.mapped(), place ? place.mapped() : 0, now);
             break;
         }
         case item_type::extend:
@@ -222,8 +236,10 @@ void send_policy::done(const item &it, outcome result, time_point now) {
         case item_type::health_check:
             break;
         case item_type::failure:
-            if (result == outcome::sent && failure_ && failure_->status_text() != nullptr &&
-                *failure_->status_text() == shown(now)) {
+            if (result == outcome::sent && failure_ && failure_->status_text() != nullptr) {
+                // The failure status: shown and held as an error.
+                status_.lifecycle_text(*failure_->status_text(), true,
+                                       std::chrono::system_clock::now(), now, failure_place_);
                 sent_text_ = *failure_->status_text();
                 sent_valid_ = true;
             }
@@ -249,8 +265,8 @@ send_policy::time_point send_policy::wake_at(time_point now) const {
         at = now;
     if (status_pending(now)) {
         at = std::min(at, std::max(now, next_status_at_));
-    } else if (sticky_held(now) && latest_ != sticky_) {
-        at = std::min(at, sticky_until_);  // then the newest ordinary text takes over
+    } else {
+        at = std::min(at, status_.changes_at(now));  // the hold's end: the newest line shows
     }
     if (phase_ == phase::running) at = std::min(at, next_ping_at_);
     if (phase_ != phase::running) at = std::min(at, next_extend_at_);

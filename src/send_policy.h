@@ -11,6 +11,8 @@
 
 #include <spdlog_sdnotify/message.h>
 
+#include "status_merge.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -72,21 +74,41 @@ public:
     enum class outcome : unsigned char { sent, retry_later, failed };
 
     send_policy() = default;
-    explicit send_policy(options o) : options_(o) {}
-    void set_options(options o) noexcept { options_ = o; }
+    explicit send_policy(options o) : options_(o) { status_.set_hold(o.sticky_for); }
+    void set_options(options o) noexcept {
+        options_ = o;
+        status_.set_hold(o.sticky_for);
+    }
     void set_keepalive(const keepalive_config &k, time_point now);
 
     // ------------------------------------------------------------------ inputs
     /// A lifecycle message with its place in the order the application caused (tickets from 1,
     /// no gaps unless one was lost). Sent exactly once, in ticket order.
-    void lifecycle(std::uint64_t ticket, message m, time_point now);
-    /// Tickets up to `through` went out another way (a signal handler sent them itself).
-    void delivered_elsewhere(std::uint64_t through, bool stopping_among_them, time_point now);
+    /// `place`: details::status_order() when it was posted; its STATUS is newer than the texts
+    /// published before that, older than those after (the display rule, status_merge).
+    void lifecycle(std::uint64_t ticket, message m, time_point now, std::uint64_t place = 0);
+    /// Tickets up to `through` went out another way (a signal handler sent them itself);
+    /// `place`: status_order() when this was learnt (their texts are not known here).
+    void delivered_elsewhere(std::uint64_t through, bool stopping_among_them, time_point now,
+                             std::uint64_t place = 0);
     /// A failure_when record's STATUS (+ERRNO): only the newest pending one is kept.
-    void failure(message m);
-    /// The newest status text; `sticky`: it also holds against later non-sticky texts for
-    /// sticky_for, and replaces a held sticky text at once.
-    void status(std::string_view text, bool sticky, time_point now);
+    void failure(message m, std::uint64_t place = 0);
+    /// A status text published at `order` (details::status_order()); `sticky`: it also holds
+    /// against later non-sticky texts for sticky_for, and replaces a held sticky text at once.
+    /// Which text shows is status_merge's display rule.
+    void status(std::string_view text, std::uint64_t order, bool sticky, time_point now,
+                std::chrono::system_clock::time_point when = {}) {
+        status_.published(text, order, sticky, when, now);
+    }
+    /// A lifecycle message's text that follows on its own (after redaction): the newest.
+    void lifecycle_status(std::string_view text, std::uint64_t place, time_point now) {
+        status_.lifecycle_text(text, false, {}, now, place);
+    }
+    /// The summary (0: none) and its counts so far.
+    void status_summary(std::chrono::seconds window) { status_.set_summary(window); }
+    void status_counts(std::uint64_t errors, std::uint64_t warnings, time_point now) {
+        status_.counts(errors, warnings, now);
+    }
     /// The application logged something that counts as progress (start-up, shutdown).
     void progress() noexcept { progress_since_extend_ = true; }
     /// The application logged something that proves its loop turns (watchdog_proof::records).
@@ -114,13 +136,9 @@ public:
 
 private:
     enum class phase : unsigned char { starting, running, stopping };
-    bool sticky_held(time_point now) const noexcept { return has_sticky_ && now < sticky_until_; }
-    const std::string &shown(time_point now) const noexcept {
-        return sticky_held(now) ? sticky_ : latest_;
-    }
     bool status_pending(time_point now) const;
     bool lifecycle_ready(time_point now) const;
-    void after_lifecycle_sent(const message &m, time_point now);
+    void after_lifecycle_sent(const message &m, std::uint64_t place, time_point now);
     void schedule_keepalive(time_point now);
 
     options options_;
@@ -128,9 +146,11 @@ private:
 
     // Lifecycle messages in causal order.
     std::map<std::uint64_t, message> lifecycle_;
+    std::map<std::uint64_t, std::uint64_t> places_;  // ticket → its place (status_order())
     std::uint64_t next_ticket_ = 1;
     time_point gap_since_{};  // when the front ticket was first seen missing
     std::optional<message> failure_;
+    std::uint64_t failure_place_ = 0;
     bool stopping_sent_ = false;
     phase phase_ = phase::starting;
 
@@ -146,12 +166,8 @@ private:
     std::chrono::microseconds extended_{0};
     std::optional<std::chrono::microseconds> extend_pending_;
 
-    // STATUS.
-    std::string latest_;
-    std::string sticky_;
-    bool has_sticky_ = false;
-    bool has_status_ = false;
-    time_point sticky_until_{};
+    // STATUS: what shows is the merge's rule; what was last put on screen is known here.
+    status_merge status_;
     std::string sent_text_;  // the text (before redaction) last sent or given up on
     bool sent_valid_ = false;
     time_point next_status_at_{};

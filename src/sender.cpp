@@ -51,19 +51,33 @@ void sender::post_status(std::string_view text, bool sticky,
                          std::chrono::system_clock::time_point when) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        own_.put(text, sticky, when);
+        own_.put(text, sticky, when, status_order().fetch_add(1) + 1);
     }
     wakeup_.wake_if_idle();
 }
 
+// Under mutex_: a lifecycle message with its place among the published texts (status_order()
+// now), both or neither, so that intake() pairs them by index.
+void sender::enqueue(std::uint64_t ticket, message msg) {
+    inbox_places_.push_back(status_order().load());
+    try {
+        inbox_.emplace_back(ticket, std::move(msg));
+    } catch (...) {
+        inbox_places_.pop_back();
+        throw;
+    }
+}
 void sender::post(std::uint64_t ticket, message msg) {
-    request([&] { inbox_.emplace_back(ticket, std::move(msg)); });
+    request([&] { enqueue(ticket, std::move(msg)); });
 }
 void sender::post(message msg) {
-    request([&] { inbox_.emplace_back(next_ticket(), std::move(msg)); });
+    request([&] { enqueue(next_ticket(), std::move(msg)); });
 }
 void sender::failure(message msg) {
-    request([&] { inbox_failure_ = std::move(msg); });
+    request([&] {
+        inbox_failure_ = std::move(msg);
+        inbox_failure_place_ = status_order().load();
+    });
 }
 void sender::set_options(dispatcher_options o) {
     request([&] {
@@ -119,7 +133,7 @@ bool sender::flush(std::chrono::milliseconds timeout, bool with_barrier) {
 
 void sender::add_source(status_source *s) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
-    sources_.push_back({s, 0});
+    sources_.push_back({s, 0, 0, 0, std::chrono::seconds(0)});
 }
 
 void sender::remove_source(status_source *s) {
@@ -130,8 +144,15 @@ void sender::remove_source(status_source *s) {
         auto it = std::find_if(sources_.begin(), sources_.end(),
                                [&](const source_entry &e) { return e.source == s; });
         if (it == sources_.end()) return;
-        if (s->pull(scratch_, it->seen)) merge(scratch_, s);  // its text outlives it
+        if (s->pull(scratch_, it->seen)) {  // its text outlives it
+            merge(scratch_);
+            it->errors = scratch_.errors;
+            it->warnings = scratch_.warnings;
+        }
         removed_posted_ += s->posted();
+        // Its counts too: the summary's totals only grow.
+        removed_errors_ += it->errors;
+        removed_warnings_ += it->warnings;
         sources_.erase(it);
         last = sources_.empty();
         any_status = merged_seq_ != 0;
@@ -170,36 +191,47 @@ dispatcher::counters sender::stats() const {
 
 // ---------------------------------------------------------------------- the thread
 
-void sender::merge(const status_slot &slot, const void *from) {
+// Keeps the newest text and the newest error over every source: the ones published last
+// (status_order()), whichever source or thread they came from. Which of them shows is the
+// policy's display rule (src/status_merge.h).
+void sender::merge(const status_slot &slot) {
     if (slot.seq == 0) return;
-    // Across sources the record time decides; a source's own newer text always wins, so a
-    // clock stepped backwards cannot freeze the status of a single sink.
-    if (merged_.seq == 0 || from == latest_from_ || slot.latest_time >= merged_.latest_time) {
+    const bool by_clock = controls_off().publication_order;  // what 0.1 did
+    if (merged_.seq == 0 || (by_clock ? slot.latest_time >= merged_.latest_time
+                                      : slot.latest_order > merged_.latest_order)) {
         merged_.latest.assign(slot.latest);
         merged_.latest_time = slot.latest_time;
-        latest_from_ = from;
+        merged_.latest_order = slot.latest_order;
         merged_.seq = ++merged_seq_;
     }
-    if (slot.has_sticky && (!merged_.has_sticky || slot.sticky_time >= merged_.sticky_time) &&
-        (merged_.sticky != slot.sticky || merged_.sticky_time != slot.sticky_time)) {
+    if (slot.has_sticky &&
+        (!merged_.has_sticky || (by_clock ? slot.sticky_time >= merged_.sticky_time
+                                          : slot.sticky_order > merged_.sticky_order))) {
         merged_.sticky.assign(slot.sticky);
         merged_.sticky_time = slot.sticky_time;
+        merged_.sticky_order = slot.sticky_order;
         merged_.has_sticky = true;
-        merged_.sticky_seq = ++merged_seq_;
-        merged_.seq = merged_seq_;
+        merged_.seq = ++merged_seq_;
     }
 }
 
 bool sender::collect(steady::time_point now) {
+    // Callbacks that threw: said now, not next round, so that a flush() answered in this round
+    // has it said before it returns.
+    if (reporter_.count_callback_failures()) reporter_.deliver();
     std::lock_guard<std::mutex> lock(sources_mutex_);
     for (auto &e : sources_) {
-        if (e.source->pull(scratch_, e.seen)) merge(scratch_, e.source);
+        if (!e.source->pull(scratch_, e.seen)) continue;
+        e.errors = scratch_.errors;
+        e.warnings = scratch_.warnings;
+        e.window = scratch_.summary_window;
+        merge(scratch_);
     }
     {
         std::lock_guard<std::mutex> own_lock(mutex_);
         if (own_.seq != own_seen_) {
             own_seen_ = own_.seq;
-            merge(own_, this);
+            merge(own_);
         }
     }
     // Read under the lock: remove_source() merges a departing sink's text from another thread.
@@ -211,24 +243,41 @@ bool sender::collect(steady::time_point now) {
 void sender::feed_status(steady::time_point now) {
     std::lock_guard<std::mutex> lock(sources_mutex_);
     if (merged_.seq == fed_seq_) return;
-    if (merged_.has_sticky && merged_.sticky_seq > fed_sticky_seq_) {
-        policy_.status(merged_.sticky, true, now);
-        fed_sticky_seq_ = merged_.sticky_seq;
+    // The summary's counts first, so that the texts are composed with them.
+    std::chrono::seconds window{0};
+    std::uint64_t errors = removed_errors_, warnings = removed_warnings_;
+    for (const auto &e : sources_) {
+        window = std::max(window, e.window);
+        errors += e.errors;
+        warnings += e.warnings;
     }
-    // The newest text, unless it is that same error.
-    if (merged_.latest != merged_.sticky || merged_.latest_time != merged_.sticky_time ||
-        !merged_.has_sticky)
-        policy_.status(merged_.latest, false, now);
+    policy_.status_summary(window);
+    policy_.status_counts(errors, warnings, now);
+    // Control publication_order: the record's clock as the order, as 0.1 compared.
+    const bool by_clock = controls_off().publication_order;
+    const auto order = [by_clock](std::uint64_t o, std::chrono::system_clock::time_point t) {
+        return by_clock ? static_cast<std::uint64_t>(t.time_since_epoch().count()) : o;
+    };
+    const bool latest_is_error = merged_.has_sticky && merged_.sticky_order == merged_.latest_order;
+    if (merged_.has_sticky && !latest_is_error)
+        policy_.status(merged_.sticky, order(merged_.sticky_order, merged_.sticky_time), true, now,
+                       merged_.sticky_time);
+    policy_.status(merged_.latest, order(merged_.latest_order, merged_.latest_time),
+                   latest_is_error, now, merged_.latest_time);
     fed_seq_ = merged_.seq;
 }
 
 void sender::intake(steady::time_point now) {
     std::vector<std::pair<std::uint64_t, message>> posted;
+    std::vector<std::uint64_t> places;
     std::optional<message> failure;
+    std::uint64_t failure_place = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         posted.swap(inbox_);
+        places.swap(inbox_places_);
         failure.swap(inbox_failure_);
+        failure_place = inbox_failure_place_;
         if (options_changed_) {
             options_changed_ = false;
             policy_.set_options({options_.min_interval, options_.sticky_for});
@@ -249,7 +298,7 @@ void sender::intake(steady::time_point now) {
             thread_healthy_ = healthy_;
         }
     }
-    handoff_.take(posted);
+    handoff_.take(posted, places);
     if (const auto n = handoff_.take_out_of_order(); n != 0) {
         // A signal handler waited in vain for its kind's slot and sent by itself, possibly out
         // of order: say so rather than keep it to a counter nobody reads.
@@ -258,18 +307,20 @@ void sender::intake(steady::time_point now) {
                            "taken and were sent directly, possibly out of order");
     }
     // Sent by signal handlers themselves.
-    policy_.delivered_elsewhere(handoff_.delivered_through(), handoff_.stopping_sent(), now);
-    for (auto &p : posted) {
+    policy_.delivered_elsewhere(handoff_.delivered_through(), handoff_.stopping_sent(), now,
+                                status_order().load());
+    for (std::size_t i = 0; i < posted.size(); ++i) {
+        auto &p = posted[i];
         if (thread_redacts_ && p.second.status_text() != nullptr) {
             // Redaction must not hold the lifecycle message back: its text follows on its own.
             std::string text = *p.second.status_text();
             p.second.erase("STATUS");
-            policy_.status(text, false, now);
+            policy_.lifecycle_status(text, places[i], now);
             if (p.second.empty()) continue;
         }
-        policy_.lifecycle(p.first, std::move(p.second), now);
+        policy_.lifecycle(p.first, std::move(p.second), now, places[i]);
     }
-    if (failure) policy_.failure(std::move(*failure));
+    if (failure) policy_.failure(std::move(*failure), failure_place);
     if (progress_.exchange(false)) policy_.progress();
     if (alive_.exchange(false)) policy_.alive(now);
     std::lock_guard<std::mutex> lock(mutex_);

@@ -7,6 +7,7 @@
 // due, and answers flush() and stop(). Its parts each own their state: wakeup, signal_handoff,
 // reporter, delivery, send_policy.
 
+#include <spdlog_sdnotify/details/status_cells.h>
 #include <spdlog_sdnotify/details/status_source.h>
 #include <spdlog_sdnotify/dispatcher.h>
 
@@ -68,6 +69,11 @@ public:
     bool flush(std::chrono::milliseconds timeout, bool with_barrier);
     void add_source(status_source *s);
     void remove_source(status_source *s);
+    // A callback of the application threw on the logging thread: counted, said once per kind
+    // by the thread (reporter::callback_failed()).
+    void callback_failed(callback which) noexcept {
+        if (reporter_.callback_failed(which)) wakeup_.wake_if_idle();
+    }
     void progress() noexcept { set_once(progress_); }
     void alive() noexcept { set_once(alive_); }
     dispatcher::counters stats() const;
@@ -103,6 +109,7 @@ private:
         wakeup_.wake();
     }
     std::uint64_t next_ticket() noexcept;
+    void enqueue(std::uint64_t ticket, message msg);
     void run();
     void take_requests(steady::time_point now);
     flush_request pending_flush();
@@ -112,7 +119,7 @@ private:
     bool go_idle(steady::time_point now);
     void intake(steady::time_point now);
     bool collect(steady::time_point now);
-    void merge(const status_slot &slot, const void *from);
+    void merge(const status_slot &slot);
     void feed_status(steady::time_point now);
     void answer_flush(std::uint64_t requested, bool ok);
 
@@ -128,6 +135,10 @@ private:
     bool options_changed_ = true;
     std::vector<std::pair<std::uint64_t, message>> inbox_;
     std::optional<message> inbox_failure_;
+    // Where each lifecycle text sits among the published status texts: status_order() when it
+    // was posted (the display rule compares them: src/status_merge.h).
+    std::vector<std::uint64_t> inbox_places_;
+    std::uint64_t inbox_failure_place_ = 0;
     keepalive_config keepalive_;
     std::function<bool()> healthy_;
     bool keepalive_changed_ = false;
@@ -147,14 +158,16 @@ private:
     struct source_entry {
         status_source *source;
         std::uint64_t seen;
+        std::uint64_t errors = 0, warnings = 0;  // the summary's counts, as last pulled
+        std::chrono::seconds window{0};
     };
     mutable std::mutex sources_mutex_;  // lock order: sources_mutex_, mutex_
     std::vector<source_entry> sources_;
     status_slot scratch_;
     std::uint64_t removed_posted_ = 0;
+    std::uint64_t removed_errors_ = 0, removed_warnings_ = 0;
     // The merged view of every source (under sources_mutex_).
     status_slot merged_;
-    const void *latest_from_ = nullptr;
     std::uint64_t merged_seq_ = 0;
     std::uint64_t own_seen_ = 0;
 
@@ -168,7 +181,6 @@ private:
     std::chrono::milliseconds thread_min_interval_{500};
     bool thread_redacts_ = false;
     std::uint64_t fed_seq_ = 0;
-    std::uint64_t fed_sticky_seq_ = 0;
     std::thread thread_;
 };
 

@@ -2,6 +2,8 @@
 // Distributed under the MIT License (http://opensource.org/licenses/MIT)
 #include "signal_handoff.h"
 
+#include <spdlog_sdnotify/details/status_cells.h>
+
 #include <errno.h>
 #include <time.h>
 
@@ -48,6 +50,7 @@ void signal_handoff::from_signal(std::uint64_t ticket, signal_message kind, std:
     e.kind = kind;
     e.monotonic_usec = usec;
     e.ticket = ticket;
+    e.place = status_order().load();  // its text is newer than what was published so far
     e.state.store(slot::pending);
     if (wait) urgent_.store(true);
     wakeup_.wake();
@@ -79,11 +82,13 @@ bool signal_handoff::send_now(const char *buf, std::size_t n, std::uint64_t tick
     return true;
 }
 
-void signal_handoff::take(std::vector<std::pair<std::uint64_t, message>> &into) {
+void signal_handoff::take(std::vector<std::pair<std::uint64_t, message>> &into,
+                          std::vector<std::uint64_t> &places) {
     for (auto &e : slots_) {
         int expected = slot::pending;
         if (!e.state.compare_exchange_strong(expected, slot::claimed)) continue;
         into.emplace_back(e.ticket, make_signal_message(e.kind, e.monotonic_usec));
+        places.push_back(e.place);
         e.state.store(slot::free);
     }
 }

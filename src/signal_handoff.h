@@ -35,8 +35,10 @@ public:
     void from_signal(std::uint64_t ticket, signal_message kind, std::uint64_t monotonic_usec,
                      bool wait) noexcept;
 
-    // The sender's side. The messages handed over, appended to `into` with their tickets.
-    void take(std::vector<std::pair<std::uint64_t, message>> &into);
+    // The sender's side. The messages handed over, appended to `into` with their tickets, and
+    // their places in the publication order (status_order() when the handler ran) to `places`.
+    void take(std::vector<std::pair<std::uint64_t, message>> &into,
+              std::vector<std::uint64_t> &places);
     // Messages sent out of order since the last call (their slot stayed taken).
     std::uint64_t take_out_of_order() noexcept { return out_of_order_.exchange(0); }
     // The lifecycle messages are delivered through `ticket`, STOPPING among them if `stopped`:
@@ -57,6 +59,7 @@ private:
         std::uint64_t ticket = 0;  // written while filling, read once claimed
         signal_message kind{};
         std::uint64_t monotonic_usec = 0;
+        std::uint64_t place = 0;  // status_order() when the handler ran
     };
     bool send_now(const char *buf, std::size_t n, std::uint64_t ticket, bool stops) noexcept;
 

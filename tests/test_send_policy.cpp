@@ -68,27 +68,30 @@ struct harness {
         now = end;
         run();
     }
+    // A text published now (the next place in the publication order).
+    void status(const std::string &text, bool error) { policy.status(text, ++order, error, now); }
     bool healthy = true;
+    std::uint64_t order = 0;
 };
 
 }  // namespace
 
 TEST_CASE("policy_a_newer_error_replaces_a_held_one_within_min_interval", "[policy]") {
     harness h;
-    h.policy.status("E1", true, h.now);
+    h.status("E1", true);
     CHECK(h.run() == std::vector<std::string>{"STATUS=E1"});
     h.now += 1s;
-    h.policy.status("E2", true, h.now);
+    h.status("E2", true);
     // Not 30 s later when the hold ends: now (min_interval has passed since E1).
     CHECK(h.run() == std::vector<std::string>{"STATUS=E2"});
 }
 
 TEST_CASE("policy_two_errors_close_together_the_second_within_min_interval", "[policy]") {
     harness h;
-    h.policy.status("E1", true, h.now);
+    h.status("E1", true);
     h.run();
     h.now += 100ms;
-    h.policy.status("E2", true, h.now);
+    h.status("E2", true);
     CHECK(h.run().empty());  // within min_interval of E1
     CHECK(h.policy.wake_at(h.now) == h.now + 400ms);
     h.now += 400ms;
@@ -97,11 +100,11 @@ TEST_CASE("policy_two_errors_close_together_the_second_within_min_interval", "[p
 
 TEST_CASE("policy_an_error_holds_against_later_infos_until_its_hold_ends", "[policy]") {
     harness h;
-    h.policy.status("disk full", true, h.now);
+    h.status("disk full", true);
     h.run();
     h.now += 1s;
-    h.policy.status("request 1", false, h.now);
-    h.policy.status("request 2", false, h.now);
+    h.status("request 1", false);
+    h.status("request 2", false);
     CHECK(h.run().empty());
     CHECK(h.policy.wake_at(h.now) == h.now - 1s + 30s);  // when the hold ends
     h.now += 29s;
@@ -111,7 +114,7 @@ TEST_CASE("policy_an_error_holds_against_later_infos_until_its_hold_ends", "[pol
 TEST_CASE("policy_a_burst_sends_the_newest_text_once_per_min_interval", "[policy]") {
     harness h;
     for (int i = 0; i < 10000; ++i) {
-        h.policy.status("record " + std::to_string(i), false, h.now);
+        h.status("record " + std::to_string(i), false);
         h.run();
         h.now += 100us;  // 10 000 records in 1 s
     }
@@ -124,16 +127,16 @@ TEST_CASE("policy_a_burst_sends_the_newest_text_once_per_min_interval", "[policy
 
 TEST_CASE("policy_unchanged_text_is_not_sent_again", "[policy]") {
     harness h;
-    h.policy.status("same", false, h.now);
+    h.status("same", false);
     h.run();
     h.now += 1s;
-    h.policy.status("same", false, h.now);
+    h.status("same", false);
     CHECK(h.run().empty());
 }
 
 TEST_CASE("policy_lifecycle_goes_first_and_is_retried_in_order_after_eagain", "[policy]") {
     harness h;
-    h.policy.status("working", false, h.now);
+    h.status("working", false);
     h.policy.lifecycle(1, message{}.ready(), h.now);
     h.policy.lifecycle(2, message{}.reloading(1us), h.now);
     // The receiver's queue is full: READY is tried, nothing else overtakes it.
@@ -275,4 +278,51 @@ TEST_CASE("policy_extensions_need_progress_and_stop_at_the_limit", "[policy]") {
         h.advance(1s);
     }
     CHECK(h.sent == std::vector<std::string>(3, "EXTEND_TIMEOUT_USEC=3000000"));
+}
+
+// Issue 22, 2, through the policy: READY's text replaced a held error on screen, and newer
+// warnings then waited for the rest of the hold behind "ready" (control lifecycle_text).
+TEST_CASE("policy_a_lifecycle_text_ends_the_hold_and_newer_lines_show", "[policy][merge]") {
+    harness h;
+    h.status("db1 unreachable", true);
+    CHECK(h.run() == std::vector<std::string>{"STATUS=db1 unreachable"});
+    h.now += 1s;
+    h.policy.lifecycle(1, message{}.ready().status("ready"), h.now, h.order);
+    CHECK(h.run() == std::vector<std::string>{"READY=1 STATUS=ready"});
+    h.now += 1s;
+    h.status("cache warm", false);
+    CHECK(h.run() == std::vector<std::string>{"STATUS=cache warm"});
+}
+
+// A handler sent "reloading (SIGHUP)" itself: the policy does not know the text, but it is on
+// screen, newer than the held error; the next line shows, even one equal to the last sent.
+TEST_CASE("policy_a_handlers_lifecycle_text_ends_the_hold", "[policy][merge]") {
+    harness h;
+    h.status("working", false);
+    h.run();
+    h.now += 1s;
+    h.status("db1 unreachable", true);
+    h.run();
+    h.policy.delivered_elsewhere(1, false, h.now, h.order);
+    CHECK(h.run().empty());  // on screen already
+    h.now += 1s;
+    h.status("db1 unreachable", false);
+    CHECK(h.run() == std::vector<std::string>{"STATUS=db1 unreachable"});
+}
+
+// The final delivery shows what the rule says then, without waiting for min_interval: the held
+// error while it is held, the newest line after.
+TEST_CASE("policy_the_final_delivery_shows_what_the_rule_says", "[policy][merge]") {
+    harness h;
+    h.status("E", true);
+    h.run();
+    h.now += 100ms;
+    h.status("exiting", false);
+    auto it = h.policy.next(h.now, true);
+    CHECK(!it);  // the error is held: nothing else to show
+    h.now += 30s;
+    h.status("exited", false);
+    it = h.policy.next(h.now, true);
+    REQUIRE(it.what == item_type::status);
+    CHECK(*it.text == "exited");
 }

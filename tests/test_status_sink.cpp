@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -304,10 +305,15 @@ TEST_CASE("eight_threads_logging_at_once", "[status_sink]") {
     fixture f;
     auto log = f.logger();
     std::vector<std::thread> threads;
+    std::atomic<int> finished{0};
     for (int t = 0; t < 8; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 20000; ++i) log->info("thread {} record {}", t, i);
+            ++finished;
         });
+    // Read meanwhile, as PID 1 would: in a slow (sanitizer) build the loop outlasts the 10
+    // datagrams an unread receiver queues, and the sender's backoff then outlasts the flush.
+    while (finished < 8) f.rx.next(20ms);
     for (auto &t : threads) t.join();
     log->info("all done");
     CHECK(f.status_now() == "all done");
@@ -659,4 +665,100 @@ TEST_CASE("configure_default_dispatcher_sets_the_default_instances_options", "[s
     o.sticky_level = spdlog::level::critical;
     spdlog_sdnotify::configure_default_dispatcher(o);
     CHECK(dispatcher::default_instance()->sticky_level() == spdlog::level::critical);
+}
+
+// Issue 22, 1: the newest text is the one published last, whatever the records' clock says.
+// The main thread logs, the clock steps back an hour, workers on two sinks log for a while:
+// the status follows them (it stayed on the main thread's line for the hour, under 252 and
+// 257 alike). Then forward: a record an hour ahead does not outrank the ones after it.
+// Records carry the stepped clock through logger::log(time_point, ...).
+TEST_CASE("the_newest_text_is_the_one_published_last_when_the_clock_steps", "[status_sink]") {
+    fixture f;
+    auto main_log = f.logger("main");
+    auto other_sink = f.logger("other");  // a second sink on the same dispatcher
+    const auto t0 = std::chrono::system_clock::now();
+    auto at = [](const std::shared_ptr<spdlog::logger> &l, std::chrono::system_clock::time_point t,
+                 spdlog::level::level_enum level,
+                 const std::string &text) { l->log(t, spdlog::source_loc{}, level, text); };
+    at(main_log, t0, spdlog::level::info, "listening on :8080");
+    CHECK(f.status_now() == "listening on :8080");
+    // Stepped back an hour, on two other threads and both sinks.
+    std::thread a([&] {
+        for (int i = 0; i < 50; ++i) at(main_log, t0 - 1h, spdlog::level::info, "worker a");
+    });
+    a.join();
+    std::thread b([&] { at(other_sink, t0 - 1h + 1ms, spdlog::level::info, "worker b"); });
+    b.join();
+    CHECK(f.status_now() == "worker b");
+    // Stepped forward an hour, then back to the present on another thread.
+    std::thread([&] { at(other_sink, t0 + 1h, spdlog::level::info, "ahead"); }).join();
+    at(main_log, t0, spdlog::level::info, "back in the present");
+    CHECK(f.status_now() == "back in the present");
+    // Errors too: the error published last is the one held.
+    std::thread([&] { at(other_sink, t0 + 1h, spdlog::level::err, "first error"); }).join();
+    at(main_log, t0 - 1h, spdlog::level::err, "second error");
+    at(main_log, t0 + 2h, spdlog::level::info, "an info line");
+    CHECK(f.status_now() == "second error");
+}
+
+// write(2)-family calls of the whole process so far (an eventfd wake-up is one).
+long write_syscalls() {
+    std::FILE *f = std::fopen("/proc/self/io", "r");
+    if (f == nullptr) return 0;
+    char line[128];
+    long n = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+        if (std::sscanf(line, "syscw: %ld", &n) == 1) break;
+    std::fclose(f);
+    return n;
+}
+
+// Issue 22, 3: a filter that throws for every record cost a lock and a wake-up (write(2))
+// per record. Now the throw and a counter: at most one wake-up, said once with how often.
+TEST_CASE("a_throwing_filter_is_counted_not_woken_for", "[status_sink]") {
+    dispatcher_options o = fixture::quick();
+    std::mutex m;
+    std::vector<std::string> said;
+    o.on_error = [&](std::error_code, std::string_view what, std::uint64_t) {
+        std::lock_guard<std::mutex> lock(m);
+        said.emplace_back(what);
+    };
+    fixture f(o);
+    f.logger()->info("before");
+    REQUIRE(f.dispatch->flush(1s));
+    std::this_thread::sleep_for(300ms);  // the sender goes idle: a wake-up would be a syscall
+    const auto woken_before = f.dispatch->stats().wakeups;
+    auto c = f.config();
+    c.filter = [](const spdlog::details::log_msg &) -> bool { throw std::runtime_error("bad"); };
+    spdlog::logger log("throwing", std::make_shared<status_sink_mt>(c));
+    const long writes_before = write_syscalls();
+    for (int i = 0; i < 100000; ++i) log.info("x");
+    const long writes = write_syscalls() - writes_before;  // every thread's, the sender's too
+    REQUIRE(f.dispatch->flush(1s));
+    const auto s = f.dispatch->stats();
+    INFO(s.wakeups - woken_before << " wake-ups, " << writes
+                                  << " write(2) calls for 100000 failures");
+    CHECK(s.wakeups - woken_before <= 1);
+    CHECK(writes < 100);
+    CHECK(s.failures == 100000);
+    std::this_thread::sleep_for(100ms);
+    std::lock_guard<std::mutex> lock(m);
+    REQUIRE(said.size() == 1);
+    CHECK(said[0].find("the filter threw for") != std::string::npos);
+}
+
+// The summary under a real dispatcher: counts and the last error follow the newest line.
+TEST_CASE("the_summary_follows_the_newest_line", "[status_sink][summary]") {
+    fixture f;
+    auto c = f.config();
+    c.summary = true;
+    auto log = std::make_shared<spdlog::logger>("app", std::make_shared<status_sink_mt>(c));
+    log->info("listening on :8080");
+    CHECK(f.status_now() == "listening on :8080");
+    log->warn("slow request");
+    log->error("db1 unreachable");
+    log->error("db1 unreachable");
+    CHECK(std::regex_match(f.status_now(),
+                           std::regex("db1 unreachable \xC2\xB7 2 errors, 1 warning in 5 min, "
+                                      "last error at \\d\\d:\\d\\d:\\d\\d")));
 }

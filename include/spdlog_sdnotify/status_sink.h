@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,22 +41,32 @@ struct status_sink_config {
     bool follow_logger_pattern = false;
     /// Where to send; null means dispatcher::default_instance().
     std::shared_ptr<spdlog_sdnotify::dispatcher> dispatcher;
+    /// Follows the newest line with counts and the last error, e.g.
+    /// `listening on :8080 · 2 errors, 5 warnings in 5 min, last error at 14:02:11: db1 down`.
+    /// Errors are records at or above dispatcher_options::sticky_level, warnings the others at
+    /// warn. Composed on the dispatcher's thread when a record changes the status anyway: the
+    /// summary never sends a STATUS by itself, so its counts are those of the window before
+    /// the newest line, and the last error carries its time of day rather than an age.
+    bool summary = false;
+    /// The window the summary counts over.
+    std::chrono::seconds summary_window{std::chrono::minutes(5)};
 };
 
 /**
  * Sink that makes selected log records the service's STATUS= line (`systemctl status`).
  *
- * The logging thread claims one of the sink's 16 latest-wins cells with one compare-and-swap
- * and copies the text into it: no lock shared between loggers (spdlog's base_sink mutex is not
- * used), no syscall unless the dispatcher's thread sleeps, no allocation, no waiting on
- * systemd, so loggers that share the sink do not serialise on it. Only when 16 threads write at
- * the same moment does another one yield until a cell is free; after a pattern change, each
- * cell clones it once under a mutex. The dispatcher's thread
- * sends the newest text, coalesced and rate-limited. The raw payload is sent unless this sink
- * has a pattern of its own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink
- * are ignored unless status_sink_config::follow_logger_pattern. flush() sends nothing and never
- * waits, so flush_on(info) keeps the rate limit; dispatcher::flush() waits, as do
- * spdlog::shutdown() and the destruction of the last status sink (bounded).
+ * The logging thread claims one of the sink's 16 latest-wins cells with one compare-and-swap,
+ * copies the text into it and numbers it (one fetch_add on a process-wide counter: the newest
+ * text is the one published last, whatever the records' clock says): no lock shared between loggers
+ * (spdlog's base_sink mutex is not used), no syscall unless the dispatcher's thread sleeps, no
+ * allocation, no waiting on systemd, so loggers that share the sink do not serialise on it. Only
+ * when 16 threads write at the same moment does another one yield until a cell is free; after a
+ * pattern change, each cell clones it once under a mutex. The dispatcher's thread sends the newest
+ * text, coalesced and rate-limited. The raw payload is sent unless this sink has a pattern of its
+ * own (set_pattern("[%l] %v")); the patterns spdlog spreads to every sink are ignored unless
+ * status_sink_config::follow_logger_pattern. flush() sends nothing and never waits, so
+ * flush_on(info) keeps the rate limit; dispatcher::flush() waits, as do spdlog::shutdown() and the
+ * destruction of the last status sink (bounded).
  *
  * `status_sink_st` is for one logging thread at a time, as spdlog's _st sinks (a single cell).
  *
@@ -70,8 +81,12 @@ public:
                                         : spdlog_sdnotify::dispatcher::default_instance()),
           target_(dispatcher_->enabled() ? dispatcher_.get() : nullptr),
           follow_logger_pattern_(config.follow_logger_pattern),
+          summary_(config.summary),
           sticky_level_(details::dispatcher_access::sticky_level(*dispatcher_)),
-          filter_(std::move(config.filter)) {
+          order_(details::status_order()),
+          filter_(std::move(config.filter)),
+          summary_window_(config.summary ? std::max(config.summary_window, std::chrono::seconds(1))
+                                         : std::chrono::seconds(0)) {
         this->set_level(config.level);
         if (!config.pattern.empty()) set_pattern(config.pattern);
         if (target_ != nullptr) {
@@ -96,8 +111,10 @@ public:
     void log(const spdlog::details::log_msg &msg) override {
         if (target_ == nullptr) return;  // not under systemd
         details::status_cell *cell = nullptr;
+        auto failed = details::callback::filter;
         SPDLOG_TRY {
             if (filter_ && !filter_(msg)) return;
+            failed = details::callback::formatter;
             cell = cells_.acquire(one_writer);
             std::string_view text(msg.payload.data(), msg.payload.size());
             if (const auto generation = pattern_generation_.load(std::memory_order_acquire)) {
@@ -114,15 +131,19 @@ public:
                 while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                     text.remove_suffix(1);
             }
-            details::status_cells::publish(
-                *cell, text, msg.level >= sticky_level_.load(std::memory_order_relaxed), msg.time);
+            const bool error = msg.level >= sticky_level_.load(std::memory_order_relaxed);
+            if (summary_)
+                details::status_cells::count(*cell, error, msg.level == spdlog::level::warn);
+            details::status_cells::publish(*cell, text, error, msg.time, order_);
             cell = nullptr;
             details::dispatcher_access::source_changed(*target_);
         }
         SPDLOG_SDNOTIFY_CATCH_ALL {
-            // Never into spdlog's error handler, and never an exception into the logger.
+            // Never into spdlog's error handler, and never an exception into the logger. Counted,
+            // not reported: a callback that throws for every record would otherwise cost a lock
+            // and a wake-up (a syscall) per record; the dispatcher's thread says it once.
             if (cell != nullptr) details::status_cells::abandon(*cell);
-            dispatcher_->report(errc::callback_failed, "status_sink: filter or formatter threw");
+            details::dispatcher_access::callback_failed(*target_, failed);
         }
     }
 
@@ -151,6 +172,7 @@ private:
 
     // status_source: called by the dispatcher's thread.
     bool pull(details::status_slot &into, std::uint64_t &seen) override {
+        into.summary_window = summary_window_;
         return cells_.pull(into, seen);
     }
     std::uint64_t posted() override { return cells_.published(); }
@@ -160,9 +182,12 @@ private:
     spdlog_sdnotify::dispatcher
         *const target_;  // dispatcher_, when it is enabled (one load per record, not two)
     const bool follow_logger_pattern_;
+    const bool summary_;
     const std::atomic<spdlog::level::level_enum> &sticky_level_;  // the dispatcher's
+    std::atomic<std::uint64_t> &order_;                           // details::status_order()
     std::atomic<std::uint64_t> pattern_generation_{0};
     std::function<bool(const spdlog::details::log_msg &)> filter_;
+    const std::chrono::seconds summary_window_;
     details::status_cells cells_;
     std::mutex pattern_mutex_;
     std::unique_ptr<spdlog::formatter> pattern_;

@@ -52,7 +52,8 @@ cases_common=(ready status_lf status_cr status_injected_stopping status_backslas
               app_reload_silent_ends_after_reload_timeout app_production_level_said_at_warning
               app_job_exit_keeps_the_last_line app_job_shutdown_exit_keeps_the_last_line
               app_job_shutdown__exit_keeps_the_last_line app_job_return_keeps_the_last_line)
-cases_trixie=(notify_reload worker_notify_reload app_notify_reload_failed_returns_with_the_error)
+cases_trixie=(notify_reload worker_notify_reload app_notify_reload_failed_returns_with_the_error
+              example_status_summary)
 cases_podman=(worker_quadlet worker_quadlet_reload worker_quadlet_watchdog
               worker_quadlet_watchdog_not_passed worker_quadlet_slow_start_not_extended)
 cases_podman_bookworm=(worker_podman_run worker_podman_run_watchdog)
@@ -534,6 +535,16 @@ case $CASE in
       fail "worker_service.service did not reload or did not stay up under its watchdog"
     expect WatchdogUSec 5s
     expect NRestarts 0
+    pid1_ignored_nothing ;;
+  example_status_summary)
+    # The status summary on 257 (examples/status_summary.cpp): the newest line, then the
+    # counts of the last 5 minutes and the last error's time and text. Its second error holds
+    # the status for 30 s; then the newest line shows, with the summary composed at its record.
+    summary='handled request 40 · 2 errors, 3 warnings in 5 min, last error at [0-9]{2}:[0-9]{2}:[0-9]{2}: db1 unreachable'
+    EXE=$EXAMPLES/status_summary TIMEOUT=90 run -w active -w "status:^$summary\$" -- 45 ||
+      fail "StatusText never became the newest line with its summary"
+    sed -n '/^=== systemctl status/,/^=== journal/p' "$OUT" | grep -E "Status: \"$summary\"" >/dev/null ||
+      fail "systemctl status did not show the summary"
     pid1_ignored_nothing ;;
   app_handler_before_stops_cleanly|app_handler_after_stops_cleanly|app_handler_chained_stops_cleanly)
     # The application's SIGTERM handler set before the service, after it (replacing ours), or

@@ -41,6 +41,12 @@ inline unsigned this_thread_number() noexcept {
     return thread_number;
 }
 
+// The order in which texts were published, across every thread and sink of the process: the
+// newest text is the one that took the highest number, whatever the records' clock said (a
+// clock stepped back must not freeze the status). One fetch_add per record, in the library so
+// that every sink and post_status() count on the same word (src/status_cells.cpp).
+SPDLOG_SDNOTIFY_API std::atomic<std::uint64_t> &status_order() noexcept;
+
 // One writer's newest text and newest sticky (error) text. A seqlock: the writer makes `seq`
 // odd, writes, makes it even; the reader copies and keeps the copy only if `seq` did not move.
 // The words are written with release stores (plain moves on x86), so a reader that sees a new
@@ -53,10 +59,11 @@ struct status_cell {
 
     struct text {
         std::atomic<std::uint32_t> size{0};
-        std::atomic<std::int64_t> time{0};  // the record's time, ns since the epoch
+        std::atomic<std::int64_t> time{0};    // the record's time, ns since the epoch (shown)
+        std::atomic<std::uint64_t> order{0};  // its place in status_order() (compared)
         std::array<std::atomic<std::uint64_t>, words> bytes{};
 
-        void store(std::string_view t, std::int64_t when) noexcept {
+        void store(std::string_view t, std::int64_t when, std::uint64_t place) noexcept {
             const std::size_t n = std::min(t.size(), capacity);
             std::size_t i = 0;
             for (; i + sizeof(std::uint64_t) <= n; i += sizeof(std::uint64_t)) {
@@ -86,6 +93,7 @@ struct status_cell {
             }
             size.store(static_cast<std::uint32_t>(n), std::memory_order_release);
             time.store(when, std::memory_order_release);
+            order.store(place, std::memory_order_release);
         }
         // Into `out` (its capacity reserved beforehand: no allocation).
         void load(std::string &out) const {
@@ -104,6 +112,10 @@ struct status_cell {
     alignas(64) std::atomic<std::uint64_t> seq{0};  // odd: being written
     std::uint64_t claimed = 0;  // the odd value its claimant made it (only the claimant reads)
     std::atomic<bool> has_sticky{false};
+    // Summary counts (status_sink_config::summary): written only by the cell's claimant, so a
+    // load and a store, no read-modify-write; the sender sums them over the cells.
+    std::atomic<std::uint64_t> errors{0};
+    std::atomic<std::uint64_t> warnings{0};
     text latest;
     text sticky;
     // The writer's own copy of the sink's pattern, and the buffer it formats into.
@@ -157,21 +169,33 @@ public:
     // dispatcher's idle flag (source_changed), which the dispatcher sets before its last look
     // at the cells: either the writer sees the flag and wakes it, or the dispatcher sees the
     // cell written (see acquire() for what orders the two).
+    // `order`: status_order(), the number that says which text was published last.
     static void publish(status_cell &c, std::string_view text, bool is_sticky,
-                        std::chrono::system_clock::time_point when) noexcept {
+                        std::chrono::system_clock::time_point when,
+                        std::atomic<std::uint64_t> &order) noexcept {
         const std::int64_t t =
             std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-        c.latest.store(text, t);
+        const std::uint64_t place = order.fetch_add(1, std::memory_order_relaxed) + 1;
+        c.latest.store(text, t, place);
         if (is_sticky) {
-            c.sticky.store(text, t);
+            c.sticky.store(text, t, place);
             c.has_sticky.store(true, std::memory_order_release);
         }
         // Even again: published. Only the claimant writes `seq` until then.
         c.seq.store(c.claimed + 1, std::memory_order_release);
     }
 
+    // Counts a record for the summary, in a claimed cell (its claimant is the only writer).
+    static void count(status_cell &c, bool is_error, bool is_warning) noexcept {
+        if (is_error)
+            c.errors.store(c.errors.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        else if (is_warning)
+            c.warnings.store(c.warnings.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+    }
+
     // The dispatcher's thread: the newest text and the newest sticky text over all cells, by
-    // record time, if anything was published since `seen` (src/status_cells.cpp).
+    // publication order, if anything was published since `seen` (src/status_cells.cpp).
     bool pull(status_slot &into, std::uint64_t &seen);
 
     // How many texts were published (each moves a cell's seq by 2).

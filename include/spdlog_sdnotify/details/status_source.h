@@ -20,15 +20,23 @@ class dispatcher;
 namespace details {
 
 // The newest status of one source: its latest text and its latest sticky (error) text, with
-// their record times. Capacity is reserved once, so that posting never allocates.
+// their places in the publication order (status_order(): which is newer) and their record
+// times (shown by the summary, never compared). Capacity is reserved once, so that posting
+// never allocates.
 struct status_slot {
     std::string latest;
     std::chrono::system_clock::time_point latest_time{};
+    std::uint64_t latest_order = 0;
     std::string sticky;
     std::chrono::system_clock::time_point sticky_time{};
+    std::uint64_t sticky_order = 0;
     bool has_sticky = false;
     std::uint64_t seq = 0;  // bumped by every put()
-    std::uint64_t sticky_seq = 0;
+    // The summary's counts (cumulative, records at or above sticky_level and at warn), and
+    // its window; 0: this source has no summary.
+    std::uint64_t errors = 0;
+    std::uint64_t warnings = 0;
+    std::chrono::seconds summary_window{0};
 
     // Longest text kept (longer ones are cut): twice a datagram's 4096 bytes; the message
     // builder cuts it again to fit one datagram, marking the cut.
@@ -38,16 +46,18 @@ struct status_slot {
         latest.reserve(max_text);
         sticky.reserve(max_text);
     }
-    void put(std::string_view text, bool is_sticky, std::chrono::system_clock::time_point when) {
+    void put(std::string_view text, bool is_sticky, std::chrono::system_clock::time_point when,
+             std::uint64_t order) {
         text = text.substr(0, max_text);
         latest.assign(text.data(), text.size());  // within the reserved capacity
         latest_time = when;
+        latest_order = order;
         ++seq;
         if (is_sticky) {
             sticky.assign(text.data(), text.size());
             sticky_time = when;
+            sticky_order = order;
             has_sticky = true;
-            sticky_seq = seq;
         }
     }
 };
@@ -66,8 +76,14 @@ protected:
     ~status_source() = default;
 };
 
+// The application's callbacks that run on the logging thread, for callback_failed().
+enum class callback : unsigned char { filter, formatter, rule };
+
 // The dispatcher's plumbing for sinks and the lifecycle, kept out of its public interface.
 struct SPDLOG_SDNOTIFY_API dispatcher_access {
+    // A callback threw: counted (one relaxed add), never a lock or a syscall per record; the
+    // first failure of a kind wakes an idle sender, which says it once (what, how often).
+    static void callback_failed(dispatcher &d, callback which) noexcept;
     static void add_source(dispatcher &d, status_source *source);
     static void remove_source(dispatcher &d, status_source *source) noexcept;
     static void source_changed(dispatcher &d) noexcept;
