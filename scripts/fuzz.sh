@@ -15,6 +15,7 @@ mkdir -p "$build"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$root/include" -I"$root/receiver/include" -I"$root/src")
 lib=("$root/src/message.cpp" "$root/receiver/receiver.cpp" "$root/src/notifier.cpp"
+     "$root/src/notify_address.cpp"
      "$root/src/error.cpp")
 status=0
 for target in fuzz_message fuzz_parser; do

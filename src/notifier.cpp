@@ -43,96 +43,6 @@ std::error_code last_error() noexcept { return {errno, std::system_category()}; 
 
 }  // namespace
 
-// ---------------------------------------------------------------------------- notify_address
-
-std::optional<notify_address> notify_address::parse(std::string_view text, std::error_code &ec) {
-    ec.clear();
-    notify_address a;
-    constexpr std::size_t sun_path_size = sizeof(sockaddr_un::sun_path);
-    if (text.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return std::nullopt;
-    }
-    // finit 4.4-4.12 passed the notify socket as an inherited descriptor and put its number in
-    // NOTIFY_SOCKET ("3"), and counted any message ending in LF as READY. We do not write to an
-    // inherited descriptor: say so distinctly, rather than the generic bad_address, so that the
-    // operator sees why nothing arrives. (The control treats the number as a relative path, as
-    // a client that takes "anything but @" for a path would, and sends to ./3.)
-    if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-        if (details::controls_off().fd_number_address) {
-            a.family = family_type::path;
-            a.name = std::string(text);
-            return a;
-        }
-        ec = errc::fd_number_address;
-        return std::nullopt;
-    }
-    if (!text.empty() && text.front() == '/') {
-        // A path needs its terminating NUL inside sun_path.
-        if (text.size() >= sun_path_size) {
-            ec = errc::address_too_long;
-            return std::nullopt;
-        }
-        a.family = family_type::path;
-        a.name = std::string(text);
-        return a;
-    }
-    if (!text.empty() && text.front() == '@') {
-        if (text.size() == 1) {
-            ec = errc::bad_address;
-            return std::nullopt;
-        }
-        if (text.size() > sun_path_size) {  // the leading NUL takes the '@''s place
-            ec = errc::address_too_long;
-            return std::nullopt;
-        }
-        a.family = family_type::abstract;
-        a.name = std::string(text.substr(1));
-        return a;
-    }
-    struct prefix {
-        std::string_view text;
-        vsock_type type;
-    };
-    constexpr prefix prefixes[] = {{"vsock:", vsock_type::any},
-                                   {"vsock-stream:", vsock_type::stream},
-                                   {"vsock-dgram:", vsock_type::dgram},
-                                   {"vsock-seqpacket:", vsock_type::seqpacket}};
-    for (const auto &p : prefixes) {
-        if (text.substr(0, p.text.size()) != p.text) continue;
-        const auto rest = text.substr(p.text.size());
-        const auto colon = rest.find(':');
-        // The CID is mandatory: systemd's sd_notify() refuses VMADDR_CID_ANY for sd_notify.
-        if (colon == std::string_view::npos ||
-            !details::parse_unsigned(rest.substr(0, colon), a.cid) ||
-            !details::parse_unsigned(rest.substr(colon + 1), a.port) || a.cid == VMADDR_CID_ANY) {
-            ec = errc::bad_address;
-            return std::nullopt;
-        }
-        a.family = family_type::vsock;
-        a.type = p.type;
-        return a;
-    }
-    ec = errc::bad_address;
-    return std::nullopt;
-}
-
-std::string notify_address::to_string() const {
-    switch (family) {
-        case family_type::path:
-            return name;
-        case family_type::abstract:
-            return "@" + name;
-        case family_type::vsock:
-            break;
-    }
-    const char *scheme = type == vsock_type::stream      ? "vsock-stream:"
-                         : type == vsock_type::dgram     ? "vsock-dgram:"
-                         : type == vsock_type::seqpacket ? "vsock-seqpacket:"
-                                                         : "vsock:";
-    return scheme + std::to_string(cid) + ":" + std::to_string(port);
-}
-
 // ---------------------------------------------------------------------------- notify_result
 
 int notify_result::code() const noexcept {
@@ -444,13 +354,13 @@ notify_result send_built(notifier &n, Build &&build) noexcept {
         return notify_result::failed(std::make_error_code(std::errc::not_enough_memory));
     }
 }
+void with_status(message &m, std::string_view status_text) {
+    if (!status_text.empty()) m.status(status_text);
+}
 }  // namespace
 
 notify_result notifier::ready(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.ready();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.ready(), status_text); });
 }
 
 notify_result notifier::status(std::string_view text) noexcept {
@@ -458,17 +368,11 @@ notify_result notifier::status(std::string_view text) noexcept {
 }
 
 notify_result notifier::stopping(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.stopping();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.stopping(), status_text); });
 }
 
 notify_result notifier::reloading(std::string_view status_text) noexcept {
-    return send_built(*this, [&](message &m) {
-        m.reloading();
-        if (!status_text.empty()) m.status(status_text);
-    });
+    return send_built(*this, [&](message &m) { with_status(m.reloading(), status_text); });
 }
 
 notify_result notifier::watchdog() noexcept {

@@ -125,8 +125,9 @@ public:
 private:
     friend struct details::dispatcher_access;
     friend struct details::lifecycle_link;
-    friend class details::sender;
     void wake() noexcept;
+    // The sender, unless there is none or this is a forked child (which must not send).
+    details::sender *live() const noexcept;
 
     std::shared_ptr<spdlog_sdnotify::notifier> notifier_;
     const bool enabled_;
