@@ -35,11 +35,11 @@ void ask(dispatcher &d, sender *s, const char *lost, Call &&call) noexcept {
 // ---------------------------------------------------------------------------- lifecycle_link
 
 std::uint64_t lifecycle_link::transition(dispatcher &d, unsigned from_mask,
-                                         service_state to) noexcept {
+                                         lifecycle::state to) noexcept {
     // Also outside systemd: the lifecycle's state machine works, nothing is sent.
     std::uint64_t word = d.state_word_.load();
     for (;;) {
-        const auto current = static_cast<service_state>(word & 3U);
+        const auto current = static_cast<lifecycle::state>(word & 3U);
         if ((from_mask & state_bit(current)) == 0) return 0;
         const std::uint64_t ticket = (word >> 2) + 1;
         if (d.state_word_.compare_exchange_weak(word, (ticket << 2) | static_cast<unsigned>(to)))

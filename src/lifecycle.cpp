@@ -65,6 +65,33 @@ bool rule::matches(const spdlog::details::log_msg &msg) const {
 
 namespace details {
 
+// The sink behind lifecycle::sink(): it matches the current state's rules and hands the record
+// on to the status sink, if there is one. One class for any number of threads: it takes no lock
+// (the rules are immutable, the state is atomic), and a match queues a message (no syscall).
+class lifecycle_sink final : public spdlog::sinks::sink {
+public:
+    lifecycle_sink(std::shared_ptr<lifecycle_state> state, std::shared_ptr<status_sink_mt> status)
+        : state_(std::move(state)), status_(std::move(status)) {}
+
+    void log(const spdlog::details::log_msg &msg) override {
+        try {
+            state_->on_record(msg);
+        } catch (...) {
+            // Counted, said once by the dispatcher's thread: no lock or syscall per record.
+            dispatcher_access::callback_failed(*state_->target, callback::rule);
+        }
+        // The lifecycle first (a READY record carries its own text), then the status text.
+        if (status_ && status_->accepts(msg.level)) status_->log(msg);
+    }
+    void flush() override {}
+    void set_pattern(const std::string &) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+
+private:
+    std::shared_ptr<lifecycle_state> state_;
+    std::shared_ptr<status_sink_mt> status_;  // records go on to it (one sink for both)
+};
+
 // What loggers hold of the lifecycle's sink. When the last of them lets go (spdlog::shutdown(),
 // drop_all(), static destruction), the status goes out before the program goes on: it may
 // _exit() next. The lifecycle itself keeps only a weak reference to this.
@@ -88,7 +115,7 @@ lifecycle::lifecycle(lifecycle_config config, std::shared_ptr<status_sink_mt> st
     const lifecycle_config &c = s.config();
     s.target = c.dispatcher ? c.dispatcher : dispatcher::default_instance();
     s.state_word = &details::lifecycle_link::state_word(*s.target);
-    sink_ = std::make_shared<lifecycle_sink_mt>(state_, std::move(status));
+    sink_ = std::make_shared<details::lifecycle_sink>(state_, std::move(status));
     if (!s.target->enabled()) {
         s.closed = true;  // not under systemd: nothing to do, ever
         return;
@@ -197,27 +224,5 @@ lifecycle::state lifecycle::current_state() const noexcept { return state_->get(
 std::optional<std::chrono::microseconds> lifecycle::watchdog_interval() const noexcept {
     return state_->watchdog_interval;
 }
-
-// ---------------------------------------------------------------------------- lifecycle_sink
-
-template <typename Mutex>
-lifecycle_sink<Mutex>::lifecycle_sink(std::shared_ptr<details::lifecycle_state> state,
-                                      std::shared_ptr<status_sink_mt> status)
-    : state_(std::move(state)), status_(std::move(status)) {}
-
-template <typename Mutex>
-void lifecycle_sink<Mutex>::log(const spdlog::details::log_msg &msg) {
-    try {
-        state_->on_record(msg);
-    } catch (...) {
-        // Counted, said once by the dispatcher's thread: no lock or syscall per record.
-        details::dispatcher_access::callback_failed(*state_->target, details::callback::rule);
-    }
-    // The lifecycle first (a READY record carries its own text), then the status text.
-    if (status_ && status_->accepts(msg.level)) status_->log(msg);
-}
-
-template class lifecycle_sink<std::mutex>;
-template class lifecycle_sink<spdlog::details::null_mutex>;
 
 }  // namespace spdlog_sdnotify

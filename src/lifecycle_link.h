@@ -7,6 +7,7 @@
 // place in the order is fixed by the same compare-and-swap that changes the state.
 
 #include <spdlog_sdnotify/dispatcher.h>
+#include <spdlog_sdnotify/lifecycle.h>
 
 #include <cstdint>
 #include <functional>
@@ -17,23 +18,22 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-enum class service_state : unsigned { starting = 0, ready = 1, reloading = 2, stopping = 3 };
-
-constexpr unsigned state_bit(service_state s) noexcept { return 1U << static_cast<unsigned>(s); }
+constexpr unsigned state_bit(lifecycle::state s) noexcept { return 1U << static_cast<unsigned>(s); }
 
 struct lifecycle_link {
     // Moves the service state from one of the states in `from_mask` to `to`. Returns the new
     // message's ticket (its place in the order), or 0 if the state was none of them.
     // Async-signal-safe.
-    static std::uint64_t transition(dispatcher &d, unsigned from_mask, service_state to) noexcept;
+    static std::uint64_t transition(dispatcher &d, unsigned from_mask,
+                                    lifecycle::state to) noexcept;
     // The word that holds the state (read for every record: the lifecycle keeps its address).
     static const std::atomic<std::uint64_t> &state_word(const dispatcher &d) noexcept {
         return d.state_word_;
     }
-    static service_state state(const std::atomic<std::uint64_t> &word) noexcept {
-        return static_cast<service_state>(word.load() & 3U);
+    static lifecycle::state state(const std::atomic<std::uint64_t> &word) noexcept {
+        return static_cast<lifecycle::state>(word.load() & 3U);
     }
-    static service_state state(const dispatcher &d) noexcept { return state(state_word(d)); }
+    static lifecycle::state state(const dispatcher &d) noexcept { return state(state_word(d)); }
     // A lifecycle message whose ticket came from transition().
     static void post(dispatcher &d, std::uint64_t ticket, message m) noexcept;
     // From a signal handler (async-signal-safe): sends at once if nothing is ahead in the order,

@@ -56,30 +56,31 @@ class lifecycle_rules {
 public:
     explicit lifecycle_rules(const lifecycle_settings &settings) {
         const lifecycle_config &c = settings.config();
-        for (const service_state s : {service_state::starting, service_state::ready,
-                                      service_state::reloading, service_state::stopping}) {
+        for (const lifecycle::state s : {lifecycle::state::starting, lifecycle::state::ready,
+                                         lifecycle::state::reloading, lifecycle::state::stopping}) {
             plan &p = plans_[static_cast<unsigned>(s)];
             // Every record during start-up and shutdown is progress: it earns the next timeout
             // extension.
-            if (s == service_state::starting || s == service_state::stopping) {
+            if (s == lifecycle::state::starting || s == lifecycle::state::stopping) {
                 if (c.progress_when)
                     p.add(action::progress, *c.progress_when);
                 else
                     p.add_always(action::progress);
             }
             if (c.alive_when) p.add(action::alive, *c.alive_when);
-            if (s == service_state::starting && c.ready_when) p.add(action::ready, *c.ready_when);
-            if (s == service_state::ready && settings.reloads() && c.reloading_when)
+            if (s == lifecycle::state::starting && c.ready_when)
+                p.add(action::ready, *c.ready_when);
+            if (s == lifecycle::state::ready && settings.reloads() && c.reloading_when)
                 p.add(action::reloading, *c.reloading_when);
-            if (s == service_state::reloading && c.reloaded_when)
+            if (s == lifecycle::state::reloading && c.reloaded_when)
                 p.add(action::ready, *c.reloaded_when);
             // A failed reload is answered by READY=1 too, with the record's text: the service
             // goes on with the configuration it had.
-            if (s == service_state::reloading && c.reload_failed_when)
+            if (s == lifecycle::state::reloading && c.reload_failed_when)
                 p.add(action::ready, *c.reload_failed_when);
             // Not while stopping (the stopping transition's compare-and-swap would refuse a
             // second STOPPING anyway).
-            if (s != service_state::stopping && c.stopping_when)
+            if (s != lifecycle::state::stopping && c.stopping_when)
                 p.add(action::stopping, *c.stopping_when);
             if (c.failure_when) p.add(action::failure, *c.failure_when);
         }
@@ -89,7 +90,7 @@ public:
     // failure(msg); they are called in that order, each as soon as its rule matched, so that a
     // rule that throws leaves the earlier actions done.
     template <typename Actions>
-    void apply(const spdlog::details::log_msg &msg, service_state s, Actions &act) const {
+    void apply(const spdlog::details::log_msg &msg, lifecycle::state s, Actions &act) const {
         const plan &p = plans_[static_cast<unsigned>(s)];
         if (msg.level < p.lowest_level) return;
         const std::string_view text(msg.payload.data(), msg.payload.size());

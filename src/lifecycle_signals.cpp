@@ -97,16 +97,16 @@ void on_signal(int sig, siginfo_t *info, void *context) {
         if (self != nullptr) {
             const std::int64_t began = monotonic_now_ns();
             self->reload_began_ns.store(began);
-            const auto ticket = lifecycle_link::transition(*d, state_bit(service_state::ready),
-                                                           service_state::reloading);
+            const auto ticket = lifecycle_link::transition(*d, state_bit(lifecycle::state::ready),
+                                                           lifecycle::state::reloading);
             if (ticket != 0)
                 lifecycle_link::from_signal(*d, ticket, signal_message::reloading,
                                             static_cast<std::uint64_t>(began) / 1000U, false);
         }
         run_previous(t.previous, sig, info, context, false);
         if (self != nullptr && g_signals.ready_after_hup) {
-            const auto ticket = lifecycle_link::transition(*d, state_bit(service_state::reloading),
-                                                           service_state::ready);
+            const auto ticket = lifecycle_link::transition(
+                *d, state_bit(lifecycle::state::reloading), lifecycle::state::ready);
             if (ticket != 0)
                 lifecycle_link::from_signal(*d, ticket, signal_message::ready_after_hup, 0, false);
         }
@@ -116,8 +116,9 @@ void on_signal(int sig, siginfo_t *info, void *context) {
     if (self != nullptr) {
         const auto ticket = lifecycle_link::transition(
             *d,
-            state_bits({service_state::starting, service_state::ready, service_state::reloading}),
-            service_state::stopping);
+            state_bits(
+                {lifecycle::state::starting, lifecycle::state::ready, lifecycle::state::reloading}),
+            lifecycle::state::stopping);
         if (ticket != 0) {
             // With the default action next, this is the last chance: wait for it (bounded).
             lifecycle_link::from_signal(

@@ -29,7 +29,7 @@
 namespace spdlog_sdnotify {
 namespace details {
 
-constexpr unsigned state_bits(std::initializer_list<service_state> states) noexcept {
+constexpr unsigned state_bits(std::initializer_list<lifecycle::state> states) noexcept {
     unsigned mask = 0;
     for (auto s : states) mask |= state_bit(s);
     return mask;
@@ -45,26 +45,27 @@ struct lifecycle_state {
 
     // The shared half of a state change: the compare-and-swap, then the message in its place.
     template <typename Build>
-    bool change(unsigned from_mask, service_state to, Build build) {
+    bool change(unsigned from_mask, lifecycle::state to, Build build) {
         const auto ticket = link::transition(*target, from_mask, to);
         if (ticket == 0) return false;
         link::post(*target, ticket, build());
         return true;
     }
     bool to_ready(std::string_view text) {
-        return change(state_bits({service_state::starting, service_state::reloading}),
-                      service_state::ready,
+        return change(state_bits({lifecycle::state::starting, lifecycle::state::reloading}),
+                      lifecycle::state::ready,
                       [&] { return lifecycle_messages::ready(text, keepalive.watchdog_on()); });
     }
     bool to_reloading(std::string_view text) {
         reload_began_ns.store(monotonic_now_ns());  // before the state says "reloading"
-        return change(state_bits({service_state::ready}), service_state::reloading,
+        return change(state_bits({lifecycle::state::ready}), lifecycle::state::reloading,
                       [&] { return lifecycle_messages::reloading(text); });
     }
     bool to_stopping(std::string_view text) {
-        return change(
-            state_bits({service_state::starting, service_state::ready, service_state::reloading}),
-            service_state::stopping, [&] { return lifecycle_messages::stopping(text); });
+        return change(state_bits({lifecycle::state::starting, lifecycle::state::ready,
+                                  lifecycle::state::reloading}),
+                      lifecycle::state::stopping,
+                      [&] { return lifecycle_messages::stopping(text); });
     }
 
     // What the rule set asks for, done (lifecycle_rules::apply's `Actions`). The rare ones are
@@ -87,9 +88,7 @@ struct lifecycle_state {
         rules.apply(msg, link::state(*state_word), act);
     }
 
-    lifecycle::state get() const noexcept {
-        return static_cast<lifecycle::state>(link::state(*target));
-    }
+    lifecycle::state get() const noexcept { return link::state(*target); }
     const lifecycle_config &config() const noexcept { return settings.config(); }
 
     // The loggers given to attach() (on the application's threads). The wiring check reads

@@ -18,12 +18,12 @@
 #include "text_test.h"
 
 using namespace std::chrono_literals;
+using spdlog_sdnotify::lifecycle;
 using spdlog_sdnotify::lifecycle_config;
 using spdlog_sdnotify::rule;
 using spdlog_sdnotify::details::lifecycle_keepalive;
 using spdlog_sdnotify::details::lifecycle_rules;
 using spdlog_sdnotify::details::lifecycle_settings;
-using spdlog_sdnotify::details::service_state;
 using spdlog_sdnotify::details::text_test;
 using spdlog_sdnotify::details::watchdog_proof;
 namespace messages = spdlog_sdnotify::details::lifecycle_messages;
@@ -48,7 +48,8 @@ struct recorder {
     }
 };
 
-std::vector<std::string> apply(const lifecycle_rules &rules, std::string_view text, service_state s,
+std::vector<std::string> apply(const lifecycle_rules &rules, std::string_view text,
+                               lifecycle::state s,
                                spdlog::level::level_enum level = spdlog::level::info) {
     recorder r;
     rules.apply(record(text, level), s, r);
@@ -89,19 +90,20 @@ TEST_CASE("rules_of_each_state_ask_in_order", "[lifecycle][parts]") {
 
     using v = std::vector<std::string>;
     // Every record during start-up and shutdown is progress.
-    CHECK(apply(rules, "loading", service_state::starting) == v{"progress"});
-    CHECK(apply(rules, "listening on :80", service_state::starting) ==
+    CHECK(apply(rules, "loading", lifecycle::state::starting) == v{"progress"});
+    CHECK(apply(rules, "listening on :80", lifecycle::state::starting) ==
           v{"progress", "ready:listening on :80"});
-    CHECK(apply(rules, "listening on :80", service_state::ready).empty());
-    CHECK(apply(rules, "tick", service_state::ready) == v{"alive"});
-    CHECK(apply(rules, "reloading config", service_state::ready) ==
+    CHECK(apply(rules, "listening on :80", lifecycle::state::ready).empty());
+    CHECK(apply(rules, "tick", lifecycle::state::ready) == v{"alive"});
+    CHECK(apply(rules, "reloading config", lifecycle::state::ready) ==
           v{"reloading:reloading config"});
-    CHECK(apply(rules, "config reloaded", service_state::reloading) == v{"ready:config reloaded"});
-    CHECK(apply(rules, "stop now", service_state::ready) == v{"stopping:stop now"});
-    CHECK(apply(rules, "stop now", service_state::stopping) == v{"progress"});
-    CHECK(apply(rules, "listening, stop", service_state::starting) ==
+    CHECK(apply(rules, "config reloaded", lifecycle::state::reloading) ==
+          v{"ready:config reloaded"});
+    CHECK(apply(rules, "stop now", lifecycle::state::ready) == v{"stopping:stop now"});
+    CHECK(apply(rules, "stop now", lifecycle::state::stopping) == v{"progress"});
+    CHECK(apply(rules, "listening, stop", lifecycle::state::starting) ==
           v{"progress", "ready:listening, stop", "stopping:listening, stop"});
-    CHECK(apply(rules, "disk gone", service_state::ready, spdlog::level::critical) ==
+    CHECK(apply(rules, "disk gone", lifecycle::state::ready, spdlog::level::critical) ==
           v{"failure:disk gone"});
 }
 
@@ -111,9 +113,10 @@ TEST_CASE("rules_leave_reloads_alone_when_refused_and_progress_to_its_rule", "[l
     c.progress_when = rule::contains("step");
     const lifecycle_settings s(c);
     const lifecycle_rules rules(s);
-    CHECK(apply(rules, "reloading", service_state::ready).empty());
-    CHECK(apply(rules, "loading", service_state::starting).empty());
-    CHECK(apply(rules, "step 2", service_state::starting) == std::vector<std::string>{"progress"});
+    CHECK(apply(rules, "reloading", lifecycle::state::ready).empty());
+    CHECK(apply(rules, "loading", lifecycle::state::starting).empty());
+    CHECK(apply(rules, "step 2", lifecycle::state::starting) ==
+          std::vector<std::string>{"progress"});
 }
 
 TEST_CASE("messages_of_the_lifecycle", "[lifecycle][parts]") {
@@ -196,17 +199,17 @@ TEST_CASE("a_state_plan_tests_every_rule_it_holds", "[lifecycle][parts]") {
     const lifecycle_settings s(c);
     const lifecycle_rules rules(s);
     using v = std::vector<std::string>;
-    CHECK(apply(rules, "up", service_state::starting) == v{"stopping:up"});  // logger "app"
+    CHECK(apply(rules, "up", lifecycle::state::starting) == v{"stopping:up"});  // logger "app"
     recorder r;
     rules.apply(spdlog::details::log_msg("http", spdlog::level::info, "up"),
-                service_state::starting, r);
+                lifecycle::state::starting, r);
     CHECK(r.calls == v{"ready:up", "stopping:up"});
-    CHECK(apply(rules, "step", service_state::starting) == v{"progress", "alive"});
-    CHECK(apply(rules, "step 1, up", service_state::starting) ==
+    CHECK(apply(rules, "step", lifecycle::state::starting) == v{"progress", "alive"});
+    CHECK(apply(rules, "step 1, up", lifecycle::state::starting) ==
           v{"progress", "stopping:step 1, up"});
-    CHECK(apply(rules, "disk full", service_state::ready, spdlog::level::err) ==
+    CHECK(apply(rules, "disk full", lifecycle::state::ready, spdlog::level::err) ==
           v{"failure:disk full"});
-    CHECK(apply(rules, "disk full", service_state::ready, spdlog::level::warn).empty());
-    CHECK(apply(rules, "disk gone, up", service_state::stopping, spdlog::level::critical) ==
+    CHECK(apply(rules, "disk full", lifecycle::state::ready, spdlog::level::warn).empty());
+    CHECK(apply(rules, "disk gone, up", lifecycle::state::stopping, spdlog::level::critical) ==
           v{"failure:disk gone, up"});
 }

@@ -8,7 +8,6 @@
 #include <spdlog_sdnotify/status_sink.h>
 
 #include <spdlog/details/log_msg.h>
-#include <spdlog/details/null_mutex.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/sink.h>
 
@@ -147,7 +146,8 @@ struct lifecycle_attachment;
  */
 class SPDLOG_SDNOTIFY_API lifecycle {
 public:
-    enum class state { starting, ready, reloading, stopping };
+    /// Where the service is; the values are also the bits of the dispatcher's state word.
+    enum class state : unsigned { starting = 0, ready = 1, reloading = 2, stopping = 3 };
 
     /// `status`: a status sink that this lifecycle's sink hands every record on to, so that one
     /// sink on each logger does both (what `service` does); give it the same dispatcher.
@@ -181,28 +181,5 @@ private:
     mutable std::mutex attachment_mutex_;
     mutable std::weak_ptr<details::lifecycle_attachment> attachment_;
 };
-
-/**
- * The sink behind lifecycle::sink(): it only matches rules. No lock, whatever `Mutex` is (the
- * rules are immutable, the state is atomic); a match queues a message (no syscall).
- */
-template <typename Mutex>
-class SPDLOG_SDNOTIFY_API lifecycle_sink final : public spdlog::sinks::sink {
-public:
-    explicit lifecycle_sink(std::shared_ptr<details::lifecycle_state> state,
-                            std::shared_ptr<status_sink_mt> status = nullptr);
-
-    void log(const spdlog::details::log_msg &msg) override;
-    void flush() override {}
-    void set_pattern(const std::string &) override {}
-    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
-
-private:
-    std::shared_ptr<details::lifecycle_state> state_;
-    std::shared_ptr<status_sink_mt> status_;  // records go on to it (one sink for both)
-};
-
-using lifecycle_sink_mt = lifecycle_sink<std::mutex>;
-using lifecycle_sink_st = lifecycle_sink<spdlog::details::null_mutex>;
 
 }  // namespace spdlog_sdnotify
