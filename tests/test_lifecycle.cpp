@@ -20,6 +20,7 @@
 
 #include "catch.h"
 #include "fake_receiver.h"
+#include "said_log.h"
 
 using namespace std::chrono_literals;
 using spdlog_sdnotify::dispatcher;
@@ -661,38 +662,6 @@ TEST_CASE("library_threads_leave_synchronous_signals_deliverable", "[lifecycle][
 }
 
 namespace {
-// What the lifecycle reported as wiring mistakes, through on_error.
-struct wiring_log {
-    std::mutex m;
-    std::vector<std::string> said;
-    void install(dispatcher &d) {
-        spdlog_sdnotify::dispatcher_options o;
-        o.on_error = [this](std::error_code ec, std::string_view what, std::uint64_t) {
-            if (ec != spdlog_sdnotify::errc::wiring) return;
-            std::lock_guard<std::mutex> lock(m);
-            said.emplace_back(what);
-        };
-        d.set_options(o);
-    }
-    // Waits (a check runs about once a second) for a message containing `text`.
-    bool wait_for(const std::string &text, std::chrono::milliseconds limit = 3s) {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
-            {
-                std::lock_guard<std::mutex> lock(m);
-                for (const auto &s : said)
-                    if (s.find(text) != std::string::npos) return true;
-            }
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
-    }
-    std::size_t size() {
-        std::lock_guard<std::mutex> lock(m);
-        for (const auto &s : said) UNSCOPED_INFO("said: " << s);
-        return said.size();
-    }
-};
 std::atomic<int> g_app_term{0};
 }  // namespace
 
@@ -701,7 +670,7 @@ std::atomic<int> g_app_term{0};
 // first and then runs its own shutdown, without our default action killing the process.
 TEST_CASE("a_signal_handler_installed_later_is_reported_and_left_alone", "[lifecycle][wiring]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     signal(SIGTERM, SIG_DFL);  // Catch2 has a handler of its own
     auto c = f.config();
@@ -743,7 +712,7 @@ void chaining_handler(int sig, siginfo_t *info, void *context) {
 TEST_CASE("a_handler_that_chains_to_ours_gets_stopping_and_its_own_shutdown",
           "[lifecycle][signal]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     signal(SIGTERM, SIG_DFL);
     auto c = f.config();
@@ -774,7 +743,7 @@ TEST_CASE("a_handler_that_chains_to_ours_gets_stopping_and_its_own_shutdown",
 
 TEST_CASE("a_replaced_default_logger_is_reported", "[lifecycle][wiring]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     auto c = f.config();
     c.attach_to_all = true;
@@ -790,7 +759,7 @@ TEST_CASE("a_replaced_default_logger_is_reported", "[lifecycle][wiring]") {
 
 TEST_CASE("a_logger_made_after_the_lifecycle_is_reported", "[lifecycle][wiring]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     auto c = f.config();
     c.attach_to_all = true;
@@ -852,7 +821,7 @@ TEST_CASE("a_regex_that_does_not_compile_is_refused_at_set_up", "[lifecycle][rul
 
 TEST_CASE("a_watchdog_fed_by_the_timer_alone_is_said_once", "[lifecycle][wiring]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     setenv("WATCHDOG_USEC", "2000000", 1);
     unsetenv("WATCHDOG_PID");
@@ -883,7 +852,7 @@ TEST_CASE("at_least_sets_and_reads_the_lowest_level", "[lifecycle][rule]") {
 // count and the reason; then nothing for a minute, however many records fail meanwhile.
 TEST_CASE("a_regex_that_cannot_be_tested_is_reported_once", "[lifecycle][wiring]") {
     fixture f;
-    wiring_log w;
+    test::said_log w(true);  // the wiring diagnostics
     w.install(*f.dispatch);
     auto c = f.config();
     c.attach_to_all = false;

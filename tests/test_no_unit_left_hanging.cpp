@@ -28,6 +28,7 @@
 
 #include "catch.h"
 #include "fake_receiver.h"
+#include "said_log.h"
 #include "stderr_report.h"
 
 using namespace std::chrono_literals;
@@ -38,38 +39,6 @@ using spdlog_sdnotify::rule;
 using test::fake_receiver;
 
 namespace {
-
-// What the library said through on_error (diagnostics and failures alike).
-struct said_log {
-    std::mutex m;
-    std::vector<std::string> said;
-    spdlog_sdnotify::dispatcher_options options() {
-        spdlog_sdnotify::dispatcher_options o;
-        o.min_interval = 50ms;
-        o.on_error = [this](std::error_code, std::string_view what, std::uint64_t) {
-            std::lock_guard<std::mutex> lock(m);
-            said.emplace_back(what);
-        };
-        return o;
-    }
-    bool wait_for(const std::string &text, std::chrono::milliseconds limit = 3s) {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        do {
-            if (count(text) > 0) return true;
-            std::this_thread::sleep_for(20ms);
-        } while (std::chrono::steady_clock::now() < until);
-        return false;
-    }
-    std::size_t count(const std::string &text) {
-        std::lock_guard<std::mutex> lock(m);
-        std::size_t n = 0;
-        for (const auto &s : said) {
-            if (s.find(text) != std::string::npos) ++n;
-            UNSCOPED_INFO("said: " << s);
-        }
-        return n;
-    }
-};
 
 struct reload_fixture {
     reload_fixture() {
@@ -87,7 +56,7 @@ struct reload_fixture {
         return c;
     }
     fake_receiver rx;
-    said_log log;
+    test::said_log log;
     std::shared_ptr<dispatcher> dispatch;
     std::shared_ptr<spdlog::logger> app;
 };
