@@ -52,7 +52,7 @@ void send_policy::delivered_elsewhere(std::uint64_t through, bool stopping_among
     // Every datagram a handler sends carries a STATUS: on screen now, and newer than any text
     // merged so far. Its text is not known here, so nothing is compared against it.
     if (!controls_off().lifecycle_text) {
-        status_.lifecycle_unknown(place, now);
+        status_.lifecycle_unknown(place);
         sent_valid_ = false;
     }
     next_ticket_ = through + 1;

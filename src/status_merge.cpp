@@ -69,7 +69,6 @@ void status_merge::published(std::string_view text, std::uint64_t order, bool er
         changed = true;
     }
     if (take_newest(text, p, when)) changed = true;
-    if (top_ < p) top_ = p;
     if (changed) compose();
 }
 
@@ -105,8 +104,7 @@ bool status_merge::take_newest(std::string_view text, place p, wall_time when) {
     return true;
 }
 
-void status_merge::lifecycle_unknown(std::uint64_t order, time_point now) {
-    (void)now;
+void status_merge::lifecycle_unknown(std::uint64_t order) {
     const place p = lifecycle_place(order);
     end_holds(p);
     if (!has_newest_ || newest_.at < p) {

@@ -52,7 +52,7 @@ public:
     void lifecycle_text(std::string_view text, bool error, wall_time when, time_point now,
                         std::uint64_t place);
     /// A lifecycle message a signal handler sent itself: its text is on screen, unknown here.
-    void lifecycle_unknown(std::uint64_t place, time_point now);
+    void lifecycle_unknown(std::uint64_t place);
     /// The summary's counts so far (cumulative over every source).
     void counts(std::uint64_t errors, std::uint64_t warnings, time_point now);
 
@@ -82,11 +82,7 @@ private:
     };
     bool held(time_point now) const noexcept { return holding_ && has_error_ && now < held_until_; }
     // Lifecycle texts sit after the order they were posted at, in the order they came.
-    place lifecycle_place(std::uint64_t order) noexcept {
-        const place p{order, ++lifecycle_count_};
-        if (top_ < p) top_ = p;
-        return p;
-    }
+    place lifecycle_place(std::uint64_t order) noexcept { return {order, ++lifecycle_count_}; }
     void hold(time_point now) noexcept {
         holding_ = true;
         held_until_ = now + sticky_for_;
@@ -108,7 +104,6 @@ private:
     bool has_error_ = false;
     bool holding_ = false;
     time_point held_until_{};
-    place top_;            // the highest place merged so far
     place hold_ended_at_;  // errors published before it hold no more
     std::uint32_t lifecycle_count_ = 0;
     // What wanted() returns: the newest line and the held error, each with the summary.

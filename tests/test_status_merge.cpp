@@ -112,8 +112,8 @@ TEST_CASE("merge_a_lifecycle_text_sits_where_it_was_posted", "[merge]") {
 TEST_CASE("merge_a_handlers_lifecycle_text_is_kept_until_a_newer_line", "[merge]") {
     merge_harness h;
     h.error("E");
-    h.m.lifecycle_unknown(h.order, h.now);  // "stopping (SIGTERM)", sent by the handler
-    CHECK(h.m.wanted(h.now) == nullptr);    // nothing to send: it is on screen
+    h.m.lifecycle_unknown(h.order);       // "stopping (SIGTERM)", sent by the handler
+    CHECK(h.m.wanted(h.now) == nullptr);  // nothing to send: it is on screen
     h.line("after stop");
     CHECK(h.shown() == "after stop");
 }
